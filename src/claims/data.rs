@@ -1,0 +1,349 @@
+//! The wire form of a token's payload, and the one-pass parser that reads it.
+//!
+//! The parser is hand-written over serde's `MapAccess` (rather than derived) for three reasons:
+//! it refuses a payload that repeats any key it reads (two `exp`: refuse rather than pick one,
+//! spec §1); it names the claim whose value is wrong, without allocating; and it reads `null`
+//! as absent for every key.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use super::date::NumericDate;
+use super::object::Object;
+use super::{
+    AgentGrant, InferenceGrant, ObservabilityGrant, RoomConfiguration, SipGrant, VideoGrant,
+};
+
+/// Every claim this crate reads, exactly as the token had it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ClaimsData {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) jti: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) aud: Option<Audience>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) exp: Option<NumericDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) nbf: Option<NumericDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) iat: Option<NumericDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) kind_details: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) metadata: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) attributes: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) video: Option<VideoGrant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sip: Option<SipGrant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) agent: Option<AgentGrant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) inference: Option<InferenceGrant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) observability: Option<ObservabilityGrant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) room_preset: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) room_config: Option<RoomConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sha256: Option<String>,
+}
+
+/// `aud`: one string or a list of them (RFC 7519 §4.1.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    pub(crate) fn contains(&self, wanted: &str) -> bool {
+        match self {
+            Audience::One(aud) => aud == wanted,
+            Audience::Many(list) => list.iter().any(|aud| aud == wanted),
+        }
+    }
+}
+
+/// Why the payload was refused, when it was the claims' fault rather than the JSON syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClaimFault {
+    /// The payload repeats this key.
+    Duplicate(&'static str),
+    /// The value of this key has the wrong type or is out of range.
+    Invalid(&'static str),
+}
+
+/// Parses a payload into [`ClaimsData`], leaving in `fault` which claim was to blame if it fails.
+pub(crate) struct ClaimsSeed<'a> {
+    pub(crate) fault: &'a Cell<Option<ClaimFault>>,
+}
+
+impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
+    type Value = ClaimsData;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ClaimsData, D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor { fault: self.fault })
+    }
+}
+
+impl<'de> Deserialize<'de> for ClaimsData {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ClaimsSeed {
+            fault: &Cell::new(None),
+        }
+        .deserialize(deserializer)
+    }
+}
+
+/// The keys the parser reads. The order of the variants gives the bit in the `seen` mask.
+#[derive(Clone, Copy, Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum Key {
+    Iss,
+    Sub,
+    Jti,
+    Aud,
+    Exp,
+    Nbf,
+    Iat,
+    Name,
+    Kind,
+    KindDetails,
+    Metadata,
+    Attributes,
+    Video,
+    Sip,
+    Agent,
+    Inference,
+    Observability,
+    RoomPreset,
+    RoomConfig,
+    Sha256,
+    #[serde(other)]
+    Other,
+}
+
+impl Key {
+    fn name(self) -> &'static str {
+        match self {
+            Key::Iss => "iss",
+            Key::Sub => "sub",
+            Key::Jti => "jti",
+            Key::Aud => "aud",
+            Key::Exp => "exp",
+            Key::Nbf => "nbf",
+            Key::Iat => "iat",
+            Key::Name => "name",
+            Key::Kind => "kind",
+            Key::KindDetails => "kindDetails",
+            Key::Metadata => "metadata",
+            Key::Attributes => "attributes",
+            Key::Video => "video",
+            Key::Sip => "sip",
+            Key::Agent => "agent",
+            Key::Inference => "inference",
+            Key::Observability => "observability",
+            Key::RoomPreset => "roomPreset",
+            Key::RoomConfig => "roomConfig",
+            Key::Sha256 => "sha256",
+            Key::Other => "",
+        }
+    }
+}
+
+struct ClaimsVisitor<'a> {
+    fault: &'a Cell<Option<ClaimFault>>,
+}
+
+impl ClaimsVisitor<'_> {
+    /// Reads the value of `key` into `slot`, `null` meaning absent.
+    fn read<'de, A, T>(&self, map: &mut A, key: Key, slot: &mut Option<T>) -> Result<(), A::Error>
+    where
+        A: MapAccess<'de>,
+        T: Deserialize<'de>,
+    {
+        match map.next_value::<Option<T>>() {
+            Ok(value) => {
+                *slot = value;
+                Ok(())
+            }
+            Err(err) => {
+                self.fault.set(Some(ClaimFault::Invalid(key.name())));
+                Err(err)
+            }
+        }
+    }
+
+    /// [`read`](Self::read) for a grant or message, which must be a JSON object.
+    fn read_object<'de, A, T>(
+        &self,
+        map: &mut A,
+        key: Key,
+        slot: &mut Option<T>,
+    ) -> Result<(), A::Error>
+    where
+        A: MapAccess<'de>,
+        T: Deserialize<'de>,
+    {
+        let mut object: Option<Object<T>> = None;
+        self.read(map, key, &mut object)?;
+        *slot = object.map(|Object(value)| value);
+        Ok(())
+    }
+}
+
+impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
+    type Value = ClaimsData;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of LiveKit claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ClaimsData, A::Error> {
+        let mut data = ClaimsData::default();
+        let mut seen: u32 = 0;
+        while let Some(key) = map.next_key::<Key>()? {
+            if let Key::Other = key {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let bit = 1u32 << (key as u32);
+            if seen & bit != 0 {
+                self.fault.set(Some(ClaimFault::Duplicate(key.name())));
+                return Err(de::Error::custom("duplicate key"));
+            }
+            seen |= bit;
+            match key {
+                Key::Iss => self.read(&mut map, key, &mut data.iss)?,
+                Key::Sub => self.read(&mut map, key, &mut data.sub)?,
+                Key::Jti => self.read(&mut map, key, &mut data.jti)?,
+                Key::Aud => self.read(&mut map, key, &mut data.aud)?,
+                Key::Exp => self.read(&mut map, key, &mut data.exp)?,
+                Key::Nbf => self.read(&mut map, key, &mut data.nbf)?,
+                Key::Iat => self.read(&mut map, key, &mut data.iat)?,
+                Key::Name => self.read(&mut map, key, &mut data.name)?,
+                Key::Kind => self.read(&mut map, key, &mut data.kind)?,
+                Key::KindDetails => self.read(&mut map, key, &mut data.kind_details)?,
+                Key::Metadata => self.read(&mut map, key, &mut data.metadata)?,
+                Key::Attributes => {
+                    let mut attributes: Option<Attributes> = None;
+                    self.read(&mut map, key, &mut attributes)?;
+                    data.attributes = attributes.map(|a| a.0);
+                }
+                Key::Video => self.read_object(&mut map, key, &mut data.video)?,
+                Key::Sip => self.read_object(&mut map, key, &mut data.sip)?,
+                Key::Agent => self.read_object(&mut map, key, &mut data.agent)?,
+                Key::Inference => self.read_object(&mut map, key, &mut data.inference)?,
+                Key::Observability => self.read_object(&mut map, key, &mut data.observability)?,
+                Key::RoomPreset => self.read(&mut map, key, &mut data.room_preset)?,
+                Key::RoomConfig => self.read_object(&mut map, key, &mut data.room_config)?,
+                Key::Sha256 => self.read(&mut map, key, &mut data.sha256)?,
+                Key::Other => {}
+            }
+        }
+        Ok(data)
+    }
+}
+
+/// `attributes`: string values only, and no key twice.
+struct Attributes(BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for Attributes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AttributesVisitor;
+        impl<'de> Visitor<'de> for AttributesVisitor {
+            type Value = Attributes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of string attributes")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attributes, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some((key, value)) = map.next_entry::<String, String>()? {
+                    if out.insert(key, value).is_some() {
+                        return Err(de::Error::custom("duplicate attribute"));
+                    }
+                }
+                Ok(Attributes(out))
+            }
+        }
+        deserializer.deserialize_map(AttributesVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> (Result<ClaimsData, serde_json::Error>, Option<ClaimFault>) {
+        let fault = Cell::new(None);
+        let mut de = serde_json::Deserializer::from_str(json);
+        let result = ClaimsSeed { fault: &fault }.deserialize(&mut de);
+        (result, fault.get())
+    }
+
+    #[test]
+    fn repeated_read_keys_are_refused_even_when_escaped() {
+        let (result, fault) = parse(r#"{"exp":1,"exp":2}"#);
+        assert!(result.is_err());
+        assert_eq!(fault, Some(ClaimFault::Duplicate("exp")));
+        let (result, fault) = parse(r#"{"iss":"a","\u0069ss":"b"}"#);
+        assert!(result.is_err());
+        assert_eq!(fault, Some(ClaimFault::Duplicate("iss")));
+    }
+
+    #[test]
+    fn repeated_unknown_keys_are_ignored() {
+        let (result, _) = parse(r#"{"identity":"a","identity":"b","exp":1}"#);
+        assert!(result.is_ok());
+    }
+
+    #[test]
+    fn wrong_types_name_the_claim() {
+        for (json, claim) in [
+            (r#"{"exp":"1700000000"}"#, "exp"),
+            (r#"{"attributes":{"k":1}}"#, "attributes"),
+            (r#"{"attributes":{"k":"a","k":"b"}}"#, "attributes"),
+            (r#"{"video":"admin"}"#, "video"),
+            (r#"{"video":[]}"#, "video"),
+            (r#"{"video":{"roomJoin":"yes"}}"#, "video"),
+            (r#"{"sub":7}"#, "sub"),
+            (r#"{"sip":[true]}"#, "sip"),
+            (r#"{"roomConfig":[]}"#, "roomConfig"),
+            (r#"{"roomConfig":{"agents":[["a"]]}}"#, "roomConfig"),
+        ] {
+            let (result, fault) = parse(json);
+            assert!(result.is_err(), "{json}");
+            assert_eq!(fault, Some(ClaimFault::Invalid(claim)), "{json}");
+        }
+    }
+
+    #[test]
+    fn null_is_absent_and_unknown_keys_are_ignored() {
+        let (result, _) = parse(r#"{"roomConfig":null,"video":null,"x":{"y":[1,2]},"name":null}"#);
+        assert_eq!(result.expect("parses"), ClaimsData::default());
+    }
+
+    #[test]
+    fn a_payload_that_is_not_an_object_is_refused_without_blaming_a_claim() {
+        let (result, fault) = parse("[1,2]");
+        assert!(result.is_err());
+        assert_eq!(fault, None);
+    }
+}

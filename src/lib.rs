@@ -1,0 +1,50 @@
+//! Accept LiveKit access tokens in any tower, hyper or axum server.
+//!
+//! A [`Verifier`] checks a token exactly as the LiveKit server does (HS256 signature against a
+//! [`KeyRing`] of API key → secret pairs, `exp`, `nbf`, with 60 s of leeway) and hands back typed
+//! [`Claims`] whose permission methods apply the server's rules:
+//! `claims.can_publish_source(TrackSource::Camera)`, `claims.is_room_admin("myroom")`.
+//! [`AccessToken`] mints and refreshes tokens.
+//!
+//! ```
+//! use tower_livekit_auth::{AccessToken, KeyRing, TrackSource, Verifier, VideoGrant};
+//!
+//! let secret = "somesecretencodedinbase62extendto32bytes";
+//! let verifier = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret)?);
+//!
+//! let token = AccessToken::new("APIabcdefg", secret)
+//!     .with_identity("alice")
+//!     .with_video_grant(VideoGrant::join("myroom"))
+//!     .to_jwt()?;
+//!
+//! let claims = verifier.verify(&token)?;
+//! assert_eq!(claims.identity(), "alice");
+//! assert!(claims.can_join());
+//! assert!(claims.can_publish_source(TrackSource::Camera));
+//! assert!(!claims.is_room_admin("myroom"));
+//!
+//! let forged = format!("{}x", &token[..token.len() - 1]);
+//! assert!(verifier.verify(&forged).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Map of the crate
+//!
+//! - [`claims`]: the typed token and every permission rule.
+//! - [`keys`]: [`KeyRing`], read from LiveKit's YAML, a key file or the environment.
+//! - [`verify`]: [`Verifier`] and [`VerifyError`].
+//! - [`mint`]: [`AccessToken`], minting and refresh.
+
+pub mod claims;
+pub mod keys;
+pub mod mint;
+pub mod verify;
+
+pub use claims::{
+    AgentGrant, Claims, InferenceGrant, JobRestartPolicy, KindDetail, ObservabilityGrant,
+    ParticipantKind, Permissions, RoomAgentDispatch, RoomConfiguration, SipGrant, TrackSource,
+    VideoGrant,
+};
+pub use keys::{KeyError, KeyErrorKind, KeyRing};
+pub use mint::{AccessToken, MintError, MintErrorKind};
+pub use verify::{Verifier, VerifyError, VerifyErrorKind};

@@ -1,0 +1,314 @@
+//! Minting: [`AccessToken`] builds and signs LiveKit access tokens, and refreshes them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use zeroize::Zeroizing;
+
+use crate::claims::{
+    AgentGrant, Claims, ClaimsData, InferenceGrant, NumericDate, ObservabilityGrant,
+    ParticipantKind, RoomConfiguration, SipGrant, VideoGrant,
+};
+use crate::verify::{unix_seconds, Verifier};
+
+/// The TTL of a new token when none is given: 6 hours, as in every LiveKit SDK.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(6 * 3600);
+/// The shortest life of a refreshed token: 10 minutes, as the LiveKit server.
+pub const MIN_REFRESH_TTL: Duration = Duration::from_secs(600);
+
+/// Builds and signs a LiveKit access token (HS256, the API key in `iss`).
+///
+/// The token carries `nbf` = now and `exp` = now + TTL (6 hours unless
+/// [`with_ttl`](Self::with_ttl) says otherwise). As in the SDKs, a join grant needs an identity
+/// and a room.
+///
+/// ```
+/// use tower_livekit_auth::{AccessToken, KeyRing, RoomAgentDispatch, RoomConfiguration,
+///     TrackSource, Verifier, VideoGrant};
+///
+/// let secret = "somesecretencodedinbase62extendto32bytes";
+/// let token = AccessToken::new("APIabcdefg", secret)
+///     .with_identity("alice")
+///     .with_name("Alice")
+///     .with_video_grant(VideoGrant {
+///         can_publish_sources: Some(vec!["camera".into(), "microphone".into()]),
+///         ..VideoGrant::join("myroom")
+///     })
+///     .with_room_config(RoomConfiguration {
+///         agents: vec![RoomAgentDispatch::new("support-agent")],
+///         ..RoomConfiguration::default()
+///     })
+///     .to_jwt()?;
+///
+/// let claims = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret)?).verify(&token)?;
+/// assert!(claims.can_publish_source(TrackSource::Microphone));
+/// assert_eq!(claims.room_config().unwrap().agents[0].agent_name.as_deref(), Some("support-agent"));
+///
+/// // A join grant without an identity is refused, as the SDKs refuse it.
+/// assert!(AccessToken::new("APIabcdefg", secret)
+///     .with_video_grant(VideoGrant::join("myroom"))
+///     .to_jwt()
+///     .is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct AccessToken {
+    api_key: String,
+    secret: Zeroizing<Vec<u8>>,
+    claims: ClaimsData,
+    ttl: Duration,
+    /// For a refresh: the original `exp`, so the TTL is max(10 minutes, time left).
+    refresh_of: Option<i64>,
+}
+
+impl AccessToken {
+    /// A token signed by `api_key` with `secret`, with no grant yet.
+    pub fn new(api_key: impl Into<String>, secret: impl AsRef<[u8]>) -> Self {
+        AccessToken {
+            api_key: api_key.into(),
+            secret: Zeroizing::new(secret.as_ref().to_vec()),
+            claims: ClaimsData::default(),
+            ttl: DEFAULT_TTL,
+            refresh_of: None,
+        }
+    }
+
+    /// A refresh of verified `claims`, signed with `secret` (the secret of `claims.api_key()`):
+    /// it keeps the identity, name, kind, metadata, attributes, video grant, `roomConfig` and
+    /// `roomPreset`, and lasts max(10 minutes, the time left on the original), as the LiveKit
+    /// server's refreshed tokens do (spec §7).
+    pub fn refresh(claims: &Claims, secret: impl AsRef<[u8]>) -> Self {
+        let original = claims.data();
+        let mut token = AccessToken::new(claims.api_key(), secret);
+        token.claims = ClaimsData {
+            sub: Some(claims.identity().to_owned()).filter(|identity| !identity.is_empty()),
+            name: original.name.clone(),
+            kind: original.kind.clone(),
+            kind_details: original.kind_details.clone(),
+            metadata: original.metadata.clone(),
+            attributes: original.attributes.clone(),
+            video: original.video.clone(),
+            room_config: original.room_config.clone(),
+            room_preset: original.room_preset.clone(),
+            ..ClaimsData::default()
+        };
+        token.refresh_of = claims.expires_at();
+        token
+    }
+
+    /// The participant identity (`sub`).
+    pub fn with_identity(mut self, identity: impl Into<String>) -> Self {
+        self.claims.sub = Some(identity.into());
+        self
+    }
+
+    /// The display name (`name`).
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.claims.name = Some(name.into());
+        self
+    }
+
+    /// The participant kind (`kind`).
+    pub fn with_kind(mut self, kind: ParticipantKind) -> Self {
+        self.claims.kind = Some(kind.as_str().to_owned());
+        self
+    }
+
+    /// Participant metadata (`metadata`), often JSON text.
+    pub fn with_metadata(mut self, metadata: impl Into<String>) -> Self {
+        self.claims.metadata = Some(metadata.into());
+        self
+    }
+
+    /// Participant attributes (`attributes`), replacing any set before.
+    pub fn with_attributes<K, V>(mut self, attributes: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let map: BTreeMap<String, String> = attributes
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        self.claims.attributes = Some(map);
+        self
+    }
+
+    /// How long the token is valid (default 6 hours).
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self.refresh_of = None;
+        self
+    }
+
+    /// The video grant (`video`).
+    pub fn with_video_grant(mut self, grant: VideoGrant) -> Self {
+        self.claims.video = Some(grant);
+        self
+    }
+
+    /// The SIP grant (`sip`).
+    pub fn with_sip_grant(mut self, grant: SipGrant) -> Self {
+        self.claims.sip = Some(grant);
+        self
+    }
+
+    /// The agent grant (`agent`).
+    pub fn with_agent_grant(mut self, grant: AgentGrant) -> Self {
+        self.claims.agent = Some(grant);
+        self
+    }
+
+    /// The inference grant (`inference`).
+    pub fn with_inference_grant(mut self, grant: InferenceGrant) -> Self {
+        self.claims.inference = Some(grant);
+        self
+    }
+
+    /// The observability grant (`observability`).
+    pub fn with_observability_grant(mut self, grant: ObservabilityGrant) -> Self {
+        self.claims.observability = Some(grant);
+        self
+    }
+
+    /// The room configuration (`roomConfig`), e.g. agents to dispatch when the room is created.
+    pub fn with_room_config(mut self, config: RoomConfiguration) -> Self {
+        self.claims.room_config = Some(config);
+        self
+    }
+
+    /// The room preset (`roomPreset`).
+    pub fn with_room_preset(mut self, preset: impl Into<String>) -> Self {
+        self.claims.room_preset = Some(preset.into());
+        self
+    }
+
+    /// The `sha256` claim: base64 SHA-256 of a webhook body.
+    pub fn with_sha256(mut self, sha256: impl Into<String>) -> Self {
+        self.claims.sha256 = Some(sha256.into());
+        self
+    }
+
+    /// Signs the token, valid from now.
+    pub fn to_jwt(&self) -> Result<String, MintError> {
+        self.to_jwt_at(SystemTime::now())
+    }
+
+    /// Signs the token as if the time were `now`.
+    pub fn to_jwt_at(&self, now: SystemTime) -> Result<String, MintError> {
+        if self.api_key.is_empty() {
+            return Err(MintError(MintErrorKind::EmptyKey));
+        }
+        if self.secret.is_empty() {
+            return Err(MintError(MintErrorKind::EmptySecret));
+        }
+        if let Some(video) = &self.claims.video {
+            if video.room_join == Some(true) {
+                if self.claims.sub.as_deref().unwrap_or("").is_empty() {
+                    return Err(MintError(MintErrorKind::MissingIdentity));
+                }
+                if video.room().is_empty() {
+                    return Err(MintError(MintErrorKind::MissingRoom));
+                }
+            }
+        }
+        let now = unix_seconds(now) as i64;
+        let ttl = match self.refresh_of {
+            Some(exp) => (exp - now).max(MIN_REFRESH_TTL.as_secs() as i64),
+            None => i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX),
+        };
+        let mut claims = self.claims.clone();
+        claims.iss = Some(self.api_key.clone());
+        claims.nbf = Some(NumericDate::from_seconds(now));
+        claims.exp = Some(NumericDate::from_seconds(now.saturating_add(ttl)));
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&self.secret),
+        )
+        .map_err(|_| MintError(MintErrorKind::Encoding))
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("api_key", &self.api_key)
+            .field("secret", &"[redacted]")
+            .field("claims", &self.claims)
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// Mints a refresh of verified `claims` with the secret of their API key from this
+    /// verifier's key ring (see [`AccessToken::refresh`]).
+    pub fn refresh(&self, claims: &Claims) -> Result<String, MintError> {
+        self.refresh_at(claims, self.now())
+    }
+
+    /// [`refresh`](Self::refresh) as if the time were `now`.
+    pub fn refresh_at(&self, claims: &Claims, now: SystemTime) -> Result<String, MintError> {
+        let keys = self.key_ring();
+        let secret = keys
+            .secret(claims.api_key())
+            .ok_or(MintError(MintErrorKind::UnknownKey))?;
+        AccessToken::refresh(claims, secret.bytes()).to_jwt_at(now)
+    }
+}
+
+/// Why a token could not be minted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MintError(MintErrorKind);
+
+/// What kind of [`MintError`] this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MintErrorKind {
+    /// The API key is empty.
+    EmptyKey,
+    /// The secret is empty.
+    EmptySecret,
+    /// A join grant without an identity.
+    MissingIdentity,
+    /// A join grant without a room.
+    MissingRoom,
+    /// A refresh for an API key the key ring no longer has.
+    UnknownKey,
+    /// The claims could not be encoded.
+    Encoding,
+}
+
+impl MintError {
+    /// What went wrong.
+    pub fn kind(&self) -> MintErrorKind {
+        self.0
+    }
+}
+
+impl fmt::Display for MintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            MintErrorKind::EmptyKey => "cannot mint a token: the API key is empty",
+            MintErrorKind::EmptySecret => "cannot mint a token: the API secret is empty",
+            MintErrorKind::MissingIdentity => {
+                "cannot mint a join token without an identity: call with_identity()"
+            }
+            MintErrorKind::MissingRoom => {
+                "cannot mint a join token without a room: set the video grant's room"
+            }
+            MintErrorKind::UnknownKey => {
+                "cannot refresh: the token's API key is no longer in the key ring"
+            }
+            MintErrorKind::Encoding => "cannot mint a token: the claims could not be encoded",
+        })
+    }
+}
+
+impl std::error::Error for MintError {}
+
+#[cfg(test)]
+mod tests;

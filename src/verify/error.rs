@@ -1,0 +1,179 @@
+//! [`VerifyError`]: why a token was refused.
+
+use std::fmt;
+
+/// Why a token was refused.
+///
+/// An opaque error in the style of `http` and `hyper`: ask [`kind`](Self::kind) what happened
+/// and [`claim`](Self::claim) which claim was at fault. Neither its `Display` nor its `Debug`
+/// ever contains the token, a claim's value or a secret, so it is safe to log and to send back.
+///
+/// ```
+/// use tower_livekit_auth::{KeyRing, Verifier, VerifyErrorKind};
+///
+/// let verifier = Verifier::new(KeyRing::new());
+/// let err = verifier.verify("not-a-token").unwrap_err();
+/// assert_eq!(err.kind(), VerifyErrorKind::Malformed);
+/// assert!(!err.to_string().contains("not-a-token"));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct VerifyError {
+    kind: VerifyErrorKind,
+    claim: Option<&'static str>,
+    detail: &'static str,
+}
+
+/// What kind of [`VerifyError`] this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VerifyErrorKind {
+    /// Not a compact JWS: wrong number of segments, bad base64url, a header or payload that is
+    /// not a JSON object, a repeated key, or a `crit` header.
+    Malformed,
+    /// The header's `alg` is not `HS256` (LiveKit signs with HS256 only).
+    UnsupportedAlgorithm,
+    /// The token has no `iss` (API key).
+    MissingIssuer,
+    /// The token's `iss` names an API key the key ring does not have.
+    UnknownKey,
+    /// The signature does not match the token with the API key's secret.
+    InvalidSignature,
+    /// The token has no `exp`.
+    MissingExpiry,
+    /// `exp` is past, beyond the leeway.
+    Expired,
+    /// `nbf` is in the future, beyond the leeway.
+    NotYetValid,
+    /// `iat` is in the future, beyond the leeway.
+    IssuedInFuture,
+    /// An audience is configured and `aud` does not contain it.
+    InvalidAudience,
+    /// A claim has the wrong type or an impossible value; [`VerifyError::claim`] names it.
+    InvalidClaim,
+    /// The token is longer than the configured maximum.
+    TokenTooLong,
+}
+
+impl VerifyErrorKind {
+    /// A stable snake_case name, for logs, metrics and JSON error bodies.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            VerifyErrorKind::Malformed => "malformed",
+            VerifyErrorKind::UnsupportedAlgorithm => "unsupported_algorithm",
+            VerifyErrorKind::MissingIssuer => "missing_issuer",
+            VerifyErrorKind::UnknownKey => "unknown_key",
+            VerifyErrorKind::InvalidSignature => "invalid_signature",
+            VerifyErrorKind::MissingExpiry => "missing_expiry",
+            VerifyErrorKind::Expired => "expired",
+            VerifyErrorKind::NotYetValid => "not_yet_valid",
+            VerifyErrorKind::IssuedInFuture => "issued_in_future",
+            VerifyErrorKind::InvalidAudience => "invalid_audience",
+            VerifyErrorKind::InvalidClaim => "invalid_claim",
+            VerifyErrorKind::TokenTooLong => "token_too_long",
+        }
+    }
+}
+
+impl fmt::Display for VerifyErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl VerifyError {
+    pub(crate) const fn new(kind: VerifyErrorKind) -> Self {
+        VerifyError {
+            kind,
+            claim: None,
+            detail: "",
+        }
+    }
+
+    pub(crate) const fn malformed(detail: &'static str) -> Self {
+        VerifyError {
+            kind: VerifyErrorKind::Malformed,
+            claim: None,
+            detail,
+        }
+    }
+
+    pub(crate) const fn invalid_claim(claim: &'static str) -> Self {
+        VerifyError {
+            kind: VerifyErrorKind::InvalidClaim,
+            claim: Some(claim),
+            detail: "",
+        }
+    }
+
+    pub(crate) const fn duplicate_claim(claim: &'static str) -> Self {
+        VerifyError {
+            kind: VerifyErrorKind::Malformed,
+            claim: Some(claim),
+            detail: "the payload repeats a claim",
+        }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> VerifyErrorKind {
+        self.kind
+    }
+
+    /// The claim at fault (`"exp"`, `"video"`, ...), for an invalid or repeated claim.
+    pub fn claim(&self) -> Option<&'static str> {
+        self.claim
+    }
+}
+
+impl fmt::Debug for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyError")
+            .field("kind", &self.kind)
+            .field("claim", &self.claim)
+            .field("message", &format_args!("{self}"))
+            .finish()
+    }
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            VerifyErrorKind::Malformed => match self.claim {
+                Some(claim) => write!(f, "malformed token: the payload repeats `{claim}`"),
+                None => write!(f, "malformed token: {}", self.detail),
+            },
+            VerifyErrorKind::UnsupportedAlgorithm => {
+                f.write_str("unsupported token algorithm: LiveKit tokens are signed with HS256")
+            }
+            VerifyErrorKind::MissingIssuer => {
+                f.write_str("token has no `iss`: it must name the API key that signed it")
+            }
+            VerifyErrorKind::UnknownKey => {
+                f.write_str("invalid API key: the token's `iss` is not in this server's key ring")
+            }
+            VerifyErrorKind::InvalidSignature => {
+                f.write_str("invalid token signature: it was not signed with this API key's secret")
+            }
+            VerifyErrorKind::MissingExpiry => f.write_str("token has no `exp`; mint it with a TTL"),
+            VerifyErrorKind::Expired => f.write_str("token has expired; fetch a new one"),
+            VerifyErrorKind::NotYetValid => {
+                f.write_str("token is not valid yet (`nbf`); check the clocks of both machines")
+            }
+            VerifyErrorKind::IssuedInFuture => f.write_str(
+                "token was issued in the future (`iat`); check the clocks of both machines",
+            ),
+            VerifyErrorKind::InvalidAudience => {
+                f.write_str("token's `aud` does not name this service")
+            }
+            VerifyErrorKind::InvalidClaim => write!(
+                f,
+                "token claim `{}` has the wrong type or an impossible value",
+                self.claim.unwrap_or("?")
+            ),
+            VerifyErrorKind::TokenTooLong => {
+                f.write_str("token is longer than this server accepts")
+            }
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}

@@ -1,0 +1,170 @@
+//! [`Verifier`]: token text → [`Claims`], or a [`VerifyError`] saying why not.
+
+mod error;
+mod header;
+mod token;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+
+pub use error::{VerifyError, VerifyErrorKind};
+
+use crate::claims::Claims;
+use crate::keys::KeyRing;
+
+/// The default leeway on `exp`, `nbf` and `iat`: 60 seconds, as the LiveKit server.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+/// The largest leeway a [`Verifier`] accepts; larger values are capped to it.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(600);
+/// The default maximum token length: 16 KiB.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
+
+type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// Verifies LiveKit access tokens against a [`KeyRing`].
+///
+/// It accepts exactly what the LiveKit server accepts (spec §1): HS256 only, the secret looked up
+/// by the token's `iss`, `exp` required, `nbf` and `iat` checked when present, all with a leeway
+/// of 60 s by default. On top of that it refuses what no SDK writes and an attacker might: a
+/// `crit` header, a repeated key, a token over 16 KiB.
+///
+/// Cloning is cheap and clones share the key ring: [`rotate`](Self::rotate) on any clone changes
+/// the keys of all of them at once (reads are lock-free; a request in flight finishes with the
+/// keys it started with).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use tower_livekit_auth::{AccessToken, KeyRing, Verifier, VerifyErrorKind, VideoGrant};
+///
+/// let secret = "somesecretencodedinbase62extendto32bytes";
+/// let verifier = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret)?);
+///
+/// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// let token = AccessToken::new("APIabcdefg", secret)
+///     .with_identity("alice")
+///     .with_video_grant(VideoGrant::join("myroom"))
+///     .to_jwt_at(now)?;
+///
+/// let claims = verifier.verify_at(&token, now)?;
+/// assert_eq!(claims.identity(), "alice");
+/// assert!(claims.can_join());
+///
+/// // Six hours later (the default TTL) plus the leeway, the token has expired.
+/// let later = now + Duration::from_secs(6 * 3600 + 60);
+/// assert_eq!(verifier.verify_at(&token, later).unwrap_err().kind(), VerifyErrorKind::Expired);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    keys: Arc<ArcSwap<KeyRing>>,
+    options: Options,
+    clock: Option<Clock>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Options {
+    leeway: f64,
+    audience: Option<Arc<str>>,
+    max_token_len: usize,
+}
+
+impl Verifier {
+    /// A verifier for the keys of `keys`, with the default options.
+    pub fn new(keys: KeyRing) -> Self {
+        Verifier {
+            keys: Arc::new(ArcSwap::from_pointee(keys)),
+            options: Options {
+                leeway: DEFAULT_LEEWAY.as_secs_f64(),
+                audience: None,
+                max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            },
+            clock: None,
+        }
+    }
+
+    /// Allow this much clock skew on `exp`, `nbf` and `iat` (default 60 s). Values above
+    /// [`MAX_LEEWAY`] (10 minutes) are capped: a longer leeway would keep expired tokens alive.
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.options.leeway = leeway.min(MAX_LEEWAY).as_secs_f64();
+        self
+    }
+
+    /// Require `aud` to name `audience`. Off by default: the LiveKit server ignores `aud`.
+    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+        self.options.audience = Some(audience.into().into());
+        self
+    }
+
+    /// Refuse tokens longer than `max` bytes before decoding anything (default 16 KiB).
+    pub fn with_max_token_len(mut self, max: usize) -> Self {
+        self.options.max_token_len = max;
+        self
+    }
+
+    /// Read the time from `clock` instead of the system clock: for tests and replay tools.
+    pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// The current time, from the injected clock or the system's.
+    pub fn now(&self) -> SystemTime {
+        self.clock
+            .as_ref()
+            .map_or_else(SystemTime::now, |clock| clock())
+    }
+
+    /// Verifies `token` now and returns its claims.
+    pub fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        self.verify_at(token, self.now())
+    }
+
+    /// Verifies `token` as if the time were `now`.
+    pub fn verify_at(&self, token: &str, now: SystemTime) -> Result<Claims, VerifyError> {
+        let keys = self.keys.load();
+        token::verify(token.as_bytes(), &keys, &self.options, unix_seconds(now))
+            .map(Claims::from_data)
+    }
+
+    /// Replaces the key ring of this verifier and of every clone of it. Requests already being
+    /// verified finish with the old keys; every later one sees the new keys.
+    pub fn rotate(&self, keys: KeyRing) {
+        self.keys.store(Arc::new(keys));
+    }
+
+    /// The key ring in use now.
+    pub fn key_ring(&self) -> Arc<KeyRing> {
+        self.keys.load_full()
+    }
+
+    /// The configured leeway.
+    pub fn leeway(&self) -> Duration {
+        Duration::from_secs_f64(self.options.leeway)
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("keys", &**self.keys.load())
+            .field("leeway", &self.leeway())
+            .field("audience", &self.options.audience)
+            .field("max_token_len", &self.options.max_token_len)
+            .field("clock", &self.clock.as_ref().map(|_| "injected"))
+            .finish()
+    }
+}
+
+/// Whole seconds since the Unix epoch (negative before it).
+pub(crate) fn unix_seconds(time: SystemTime) -> f64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => after.as_secs() as f64,
+        Err(before) => -(before.duration().as_secs_f64().ceil()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

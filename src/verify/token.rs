@@ -1,0 +1,194 @@
+//! The hot path: token text → checked [`ClaimsData`].
+//!
+//! Split once, compare the header with the SDKs' encodings, decode the signature and the payload
+//! into stack buffers, parse the claims once, look the key up by `iss`, verify the MAC with the
+//! key's precomputed HMAC state (constant-time compare, from the `hmac` crate), check the times.
+
+use std::cell::Cell;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::Mac;
+use serde::de::DeserializeSeed;
+
+use super::{header, Options, VerifyError, VerifyErrorKind};
+use crate::claims::{ClaimFault, ClaimsData, ClaimsSeed};
+use crate::keys::KeyRing;
+
+/// The base64url length of a 32-byte HMAC-SHA256 signature.
+const SIGNATURE_B64_LEN: usize = 43;
+
+/// Payloads up to this many decoded bytes stay on the stack; a typical LiveKit payload is
+/// 300-600 bytes.
+const STACK_PAYLOAD: usize = 2048;
+
+/// The three segments of a compact JWS, and the signing input `header.payload`.
+struct Segments<'a> {
+    signing_input: &'a [u8],
+    header: &'a [u8],
+    payload: &'a [u8],
+    signature: &'a [u8],
+}
+
+fn split(token: &[u8]) -> Result<Segments<'_>, VerifyError> {
+    const THREE_PARTS: VerifyError =
+        VerifyError::malformed("a token has three dot-separated parts");
+    let first = token.iter().position(|&b| b == b'.').ok_or(THREE_PARTS)?;
+    let second = token[first + 1..]
+        .iter()
+        .position(|&b| b == b'.')
+        .map(|i| first + 1 + i)
+        .ok_or(THREE_PARTS)?;
+    let signature = &token[second + 1..];
+    if signature.contains(&b'.') {
+        return Err(THREE_PARTS);
+    }
+    Ok(Segments {
+        signing_input: &token[..second],
+        header: &token[..first],
+        payload: &token[first + 1..second],
+        signature,
+    })
+}
+
+/// Verifies `token` at `now` (Unix seconds) and returns its claims.
+pub(super) fn verify(
+    token: &[u8],
+    keys: &KeyRing,
+    options: &Options,
+    now: f64,
+) -> Result<ClaimsData, VerifyError> {
+    if token.len() > options.max_token_len {
+        return Err(VerifyError::new(VerifyErrorKind::TokenTooLong));
+    }
+    let segments = split(token)?;
+    header::check(segments.header)?;
+
+    let mut signature = [0u8; 32];
+    if segments.signature.len() != SIGNATURE_B64_LEN {
+        return Err(VerifyError::new(VerifyErrorKind::InvalidSignature));
+    }
+    match URL_SAFE_NO_PAD.decode_slice(segments.signature, &mut signature) {
+        Ok(32) => {}
+        _ => {
+            return Err(VerifyError::malformed(
+                "the signature is not base64url without padding",
+            ))
+        }
+    }
+
+    let data = parse_payload(segments.payload)?;
+
+    let api_key = data
+        .iss
+        .as_deref()
+        .filter(|iss| !iss.is_empty())
+        .ok_or(VerifyError::new(VerifyErrorKind::MissingIssuer))?;
+    let secret = keys
+        .secret(api_key)
+        .ok_or(VerifyError::new(VerifyErrorKind::UnknownKey))?;
+    let mut mac = secret.mac();
+    mac.update(segments.signing_input);
+    mac.verify_slice(&signature)
+        .map_err(|_| VerifyError::new(VerifyErrorKind::InvalidSignature))?;
+
+    check_times(&data, options.leeway, now)?;
+    if let Some(audience) = options.audience.as_deref() {
+        if !data.aud.as_ref().is_some_and(|aud| aud.contains(audience)) {
+            return Err(VerifyError::new(VerifyErrorKind::InvalidAudience));
+        }
+    }
+    Ok(data)
+}
+
+/// Decodes and parses the payload in one pass, on the stack when it fits.
+pub(crate) fn parse_payload(segment: &[u8]) -> Result<ClaimsData, VerifyError> {
+    const NOT_BASE64: VerifyError =
+        VerifyError::malformed("the payload is not base64url without padding");
+    let estimate = base64::decoded_len_estimate(segment.len());
+    let mut stack = [0u8; STACK_PAYLOAD];
+    let mut heap = Vec::new();
+    let buffer: &mut [u8] = if estimate <= STACK_PAYLOAD {
+        &mut stack[..estimate]
+    } else {
+        heap.resize(estimate, 0);
+        &mut heap
+    };
+    let len = URL_SAFE_NO_PAD
+        .decode_slice(segment, buffer)
+        .map_err(|_| NOT_BASE64)?;
+    parse_claims(&buffer[..len])
+}
+
+fn parse_claims(json: &[u8]) -> Result<ClaimsData, VerifyError> {
+    let fault = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let result = ClaimsSeed { fault: &fault }
+        .deserialize(&mut de)
+        .and_then(|data| de.end().map(|()| data));
+    result.map_err(|_| match fault.get() {
+        Some(ClaimFault::Duplicate(claim)) => VerifyError::duplicate_claim(claim),
+        Some(ClaimFault::Invalid(claim)) => VerifyError::invalid_claim(claim),
+        None => VerifyError::malformed("the payload is not a JSON object"),
+    })
+}
+
+/// `exp` required and `now < exp + leeway`; `now >= nbf - leeway`; `iat <= now + leeway`.
+fn check_times(data: &ClaimsData, leeway: f64, now: f64) -> Result<(), VerifyError> {
+    let exp = data
+        .exp
+        .ok_or(VerifyError::new(VerifyErrorKind::MissingExpiry))?;
+    if now >= exp.as_f64() + leeway {
+        return Err(VerifyError::new(VerifyErrorKind::Expired));
+    }
+    if let Some(nbf) = data.nbf {
+        if now < nbf.as_f64() - leeway {
+            return Err(VerifyError::new(VerifyErrorKind::NotYetValid));
+        }
+    }
+    if let Some(iat) = data.iat {
+        if iat.as_f64() > now + leeway {
+            return Err(VerifyError::new(VerifyErrorKind::IssuedInFuture));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_needs_exactly_three_segments() {
+        for token in ["", "a", "a.b", "a.b.c.d", "....", "a..b.c"] {
+            assert!(split(token.as_bytes()).is_err(), "{token}");
+        }
+        let s = split(b"h.p.s").expect("three parts");
+        assert_eq!(
+            (s.header, s.payload, s.signature, s.signing_input),
+            (&b"h"[..], &b"p"[..], &b"s"[..], &b"h.p"[..])
+        );
+        assert!(
+            split(b"..").is_ok(),
+            "empty segments are split; later checks refuse them"
+        );
+    }
+
+    #[test]
+    fn large_payloads_fall_back_to_the_heap() {
+        let big = format!(r#"{{"metadata":"{}"}}"#, "x".repeat(5000));
+        let data = parse_payload(URL_SAFE_NO_PAD.encode(&big).as_bytes()).expect("parses");
+        assert_eq!(data.metadata.map(|m| m.len()), Some(5000));
+    }
+
+    #[test]
+    fn padded_or_standard_base64_payloads_are_malformed() {
+        let json = r#"{"exp":12}"#; // 10 bytes: base64 needs padding
+        let padded = base64::engine::general_purpose::URL_SAFE.encode(json);
+        assert!(padded.ends_with('='));
+        let err = parse_payload(padded.as_bytes()).expect_err("padding");
+        assert_eq!(err.kind(), VerifyErrorKind::Malformed);
+        let err = parse_payload(b"ab+/").expect_err("standard alphabet");
+        assert_eq!(err.kind(), VerifyErrorKind::Malformed);
+    }
+}

@@ -1,0 +1,68 @@
+//! The interop fixtures in `tests/fixtures/`, made by `interop/gen_fixtures.sh` with the
+//! official Node and Python SDKs and by hand (Go-shaped and quirk tokens).
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tower_livekit_auth::{Claims, KeyRing};
+
+#[derive(Debug, Deserialize)]
+pub struct TokenFixtures {
+    pub keys: BTreeMap<String, String>,
+    pub cases: Vec<TokenCase>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenCase {
+    pub name: String,
+    pub origin: String,
+    pub token: String,
+    pub now: u64,
+    pub expect: String,
+    pub error: Option<String>,
+    pub claims: Option<Value>,
+}
+
+impl TokenCase {
+    pub fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.now)
+    }
+
+    pub fn accepted(&self) -> bool {
+        self.expect == "accept"
+    }
+}
+
+pub fn tokens() -> TokenFixtures {
+    let text = include_str!("../fixtures/tokens.json");
+    serde_json::from_str(text).expect("tests/fixtures/tokens.json parses")
+}
+
+pub fn key_ring(keys: &BTreeMap<String, String>) -> KeyRing {
+    keys.iter().fold(KeyRing::new(), |ring, (key, secret)| {
+        ring.with_key(key, secret).expect("fixture keys are strong")
+    })
+}
+
+/// The claims in the fixtures' expectation format: the demo server's `/whoami` shape.
+pub fn resolved(claims: &Claims) -> Value {
+    json!({
+        "identity": claims.identity(),
+        "name": claims.name(),
+        "kind": claims.kind().as_str(),
+        "metadata": claims.metadata(),
+        "attributes": claims.attributes(),
+        "apiKey": claims.api_key(),
+        "expiresAt": claims.expires_at(),
+        "room": claims.room(),
+        "permissions": claims.permissions(),
+        "sip": {"admin": claims.is_sip_admin(), "call": claims.can_make_sip_calls()},
+        "roomConfigAgents": claims.room_config().map_or_else(Vec::new, |config| {
+            config.agents.iter().map(|a| a.agent_name.clone().unwrap_or_default()).collect()
+        }),
+    })
+}
