@@ -34,9 +34,21 @@
 //! - [`keys`]: [`KeyRing`], read from LiveKit's YAML, a key file or the environment.
 //! - [`verify`]: [`Verifier`] and [`VerifyError`].
 //! - [`mint`]: [`AccessToken`], minting and refresh.
+//! - [`middleware`]: [`AuthLayer`] (verify, put `Claims` in the request) and [`RequireLayer`]
+//!   (enforce a grant on a route).
+//! - `axum` (feature `axum`): `Claims` and `Option<Claims>` as extractors.
+//!
+//! # Features
+//!
+//! - `axum`: the extractors.
+//! - `tracing`: one `tracing` event per refused request, with the reason and the API key
+//!   when known, never the token.
 
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod claims;
 pub mod keys;
+pub mod middleware;
 pub mod mint;
 pub mod verify;
 
@@ -46,5 +58,6 @@ pub use claims::{
     VideoGrant,
 };
 pub use keys::{KeyError, KeyErrorKind, KeyRing};
+pub use middleware::{AuthLayer, RequireLayer};
 pub use mint::{AccessToken, MintError, MintErrorKind};
 pub use verify::{Verifier, VerifyError, VerifyErrorKind};

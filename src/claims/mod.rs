@@ -30,7 +30,7 @@ static NO_ATTRIBUTES: BTreeMap<String, String> = BTreeMap::new();
 
 /// The verified claims of a LiveKit access token.
 ///
-/// A [`Verifier`](crate::Verifier) produces them; the `AuthLayer` middleware puts them
+/// A [`Verifier`](crate::Verifier) produces them; the [`AuthLayer`](crate::AuthLayer) puts them
 /// in the request extensions. The permission methods apply the LiveKit server's rules exactly
 /// (spec §3) and never grant more than the server would: without a `video` claim every room
 /// permission is `false`.

@@ -1,0 +1,258 @@
+//! [`AuthLayer`] and [`Auth`]: verify the bearer token, put the [`Claims`] in the request.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, UNIX_EPOCH};
+
+use http::header::HeaderName;
+use http::{HeaderValue, Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::rejection::respond;
+use super::{
+    extract_token, AuthRejection, DefaultRejection, OnRejection, ResponseFuture, TokenLocation,
+};
+use crate::claims::Claims;
+use crate::verify::Verifier;
+
+/// The realm of the `WWW-Authenticate` challenge unless [`AuthLayer::realm`] sets another.
+pub const DEFAULT_REALM: &str = "livekit";
+
+/// `realm` without what a quoted-string cannot hold: quotes, backslashes, non-ASCII, controls.
+pub(crate) fn sanitize_realm(realm: &str) -> Arc<str> {
+    realm
+        .chars()
+        .filter(|c| c.is_ascii() && !c.is_ascii_control() && *c != '"' && *c != '\\')
+        .collect::<String>()
+        .into()
+}
+
+/// A [`Layer`] that verifies LiveKit access tokens and puts the [`Claims`] into the request
+/// extensions.
+///
+/// - The token comes from `Authorization: Bearer <token>` (scheme in any case), or, after
+///   [`allow_query_token`](Self::allow_query_token), from `?access_token=` when there is no
+///   `Authorization` header.
+/// - Required by default: no token → 401 `WWW-Authenticate: Bearer realm="livekit"`; a token
+///   that does not verify → 401 `error="invalid_token"`; an `Authorization` header that is not a
+///   bearer credential → 400 `error="invalid_request"`. [`optional`](Self::optional) lets
+///   requests without a token through (with no `Claims`); a bad token is still refused.
+/// - The [`AuthRejection`] rides in the rejection's response extensions;
+///   [`on_rejection`](Self::on_rejection) replaces the response (JSON, twirp, ...).
+/// - The verifier's keys can be rotated at any time with [`Verifier::rotate`] on any clone.
+///
+/// ```
+/// use http::{Request, Response, StatusCode};
+/// use tower::{service_fn, ServiceBuilder, ServiceExt};
+/// use tower_livekit_auth::{AccessToken, AuthLayer, Claims, KeyRing, Verifier, VideoGrant};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let secret = "somesecretencodedinbase62extendto32bytes";
+/// let verifier = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret)?);
+///
+/// let service = ServiceBuilder::new()
+///     .layer(AuthLayer::new(verifier))
+///     .service(service_fn(|request: Request<String>| async move {
+///         let claims = request.extensions().get::<Claims>().expect("the layer put them there");
+///         Ok::<_, std::convert::Infallible>(Response::new(claims.identity().to_owned()))
+///     }));
+///
+/// let token = AccessToken::new("APIabcdefg", secret)
+///     .with_identity("alice")
+///     .with_video_grant(VideoGrant::join("myroom"))
+///     .to_jwt()?;
+/// let request = Request::builder()
+///     .header("authorization", format!("Bearer {token}"))
+///     .body(String::new())?;
+/// let response = service.clone().oneshot(request).await?;
+/// assert_eq!(response.status(), StatusCode::OK);
+/// assert_eq!(response.body(), "alice");
+///
+/// let response = service.oneshot(Request::new(String::new())).await?;
+/// assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+/// assert_eq!(response.headers()["www-authenticate"], r#"Bearer realm="livekit""#);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct AuthLayer<H = DefaultRejection> {
+    config: Arc<Config>,
+    on_rejection: H,
+}
+
+#[derive(Clone, Debug)]
+struct Config {
+    verifier: Verifier,
+    location: TokenLocation,
+    optional: bool,
+    realm: Arc<str>,
+    refresh: Option<Refresh>,
+}
+
+#[derive(Clone, Debug)]
+struct Refresh {
+    header: HeaderName,
+    window: Duration,
+}
+
+impl AuthLayer {
+    /// Verifies tokens with `verifier`; requests without a valid token are refused.
+    pub fn new(verifier: Verifier) -> Self {
+        AuthLayer {
+            config: Arc::new(Config {
+                verifier,
+                location: TokenLocation::Header,
+                optional: false,
+                realm: DEFAULT_REALM.into(),
+                refresh: None,
+            }),
+            on_rejection: DefaultRejection,
+        }
+    }
+}
+
+impl<H> AuthLayer<H> {
+    fn config_mut(&mut self) -> &mut Config {
+        // Configuration happens before the layer is shared; if it already is, this copies it.
+        Arc::make_mut(&mut self.config)
+    }
+
+    /// Also accept the token from the `access_token` query parameter when the request has no
+    /// `Authorization` header (LiveKit's WebSocket signalling needs it). Tokens in URLs end up
+    /// in access logs: turn this on only for the routes that need it.
+    pub fn allow_query_token(mut self) -> Self {
+        self.config_mut().location = TokenLocation::HeaderOrQuery;
+        self
+    }
+
+    /// Let requests without any token through, without [`Claims`]. A token that is present but
+    /// does not verify is still refused.
+    pub fn optional(mut self) -> Self {
+        self.config_mut().optional = true;
+        self
+    }
+
+    /// The `realm` of the `WWW-Authenticate` challenge (default `livekit`). Quotes and
+    /// backslashes are removed.
+    pub fn realm(mut self, realm: &str) -> Self {
+        self.config_mut().realm = sanitize_realm(realm);
+        self
+    }
+
+    /// When a verified token expires within `window`, hand the client a refreshed one (see
+    /// [`Verifier::refresh`]) in the response header `header`, as the LiveKit server refreshes
+    /// the tokens of connected participants.
+    pub fn refresh_tokens(mut self, header: HeaderName, window: Duration) -> Self {
+        self.config_mut().refresh = Some(Refresh { header, window });
+        self
+    }
+
+    /// Build rejection responses with `handler` instead of [`DefaultRejection`].
+    pub fn on_rejection<H2>(self, handler: H2) -> AuthLayer<H2> {
+        AuthLayer {
+            config: self.config,
+            on_rejection: handler,
+        }
+    }
+
+    /// The verifier this layer uses (a clone shares its key ring).
+    pub fn verifier(&self) -> &Verifier {
+        &self.config.verifier
+    }
+}
+
+impl<S, H: Clone> Layer<S> for AuthLayer<H> {
+    type Service = Auth<S, H>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Auth {
+            inner,
+            config: self.config.clone(),
+            on_rejection: self.on_rejection.clone(),
+        }
+    }
+}
+
+/// The middleware built by [`AuthLayer`].
+#[derive(Clone, Debug)]
+pub struct Auth<S, H = DefaultRejection> {
+    inner: S,
+    config: Arc<Config>,
+    on_rejection: H,
+}
+
+impl<S, H> Auth<S, H> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl Config {
+    /// Verifies the request's token, if any. `Ok(None)`: no token (optional mode).
+    fn authenticate<B>(&self, request: &Request<B>) -> Result<Option<Claims>, AuthRejection> {
+        let token = extract_token(request.headers(), request.uri().query(), self.location)
+            .map_err(|err| AuthRejection::malformed(err, &self.realm))?;
+        match token {
+            Some(token) => self
+                .verifier
+                .verify(&token)
+                .map(Some)
+                .map_err(|err| AuthRejection::invalid(err, &self.realm)),
+            None if self.optional => Ok(None),
+            None => Err(AuthRejection::missing(&self.realm)),
+        }
+    }
+
+    /// A refreshed token for `claims`, when they expire within the refresh window.
+    fn refreshed(&self, claims: &Claims) -> Option<(HeaderName, HeaderValue)> {
+        let refresh = self.refresh.as_ref()?;
+        let now = self.verifier.now();
+        let expires = UNIX_EPOCH + Duration::from_secs(u64::try_from(claims.expires_at()?).ok()?);
+        if expires > now + refresh.window {
+            return None;
+        }
+        let token = self.verifier.refresh_at(claims, now).ok()?;
+        Some((refresh.header.clone(), HeaderValue::from_str(&token).ok()?))
+    }
+}
+
+impl<S, H, ReqBody, ResBody> Service<Request<ReqBody>> for Auth<S, H>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    H: OnRejection<ResBody>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        match self.config.authenticate(&request) {
+            Ok(Some(claims)) => {
+                let refresh = self.config.refreshed(&claims);
+                request.extensions_mut().insert(claims);
+                ResponseFuture::inner(self.inner.call(request), refresh)
+            }
+            Ok(None) => ResponseFuture::inner(self.inner.call(request), None),
+            Err(rejection) => {
+                ResponseFuture::rejected(respond(&self.on_rejection, rejection, None))
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Finding the token in a request: `Authorization: Bearer`, or the `access_token` query
+//! parameter where the application allows it.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::header::AUTHORIZATION;
+use http::HeaderMap;
+
+/// Where a token may come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TokenLocation {
+    /// Only `Authorization: Bearer <token>` (the default).
+    #[default]
+    Header,
+    /// The header, or when there is no `Authorization` header at all, the `access_token` query
+    /// parameter. Browsers cannot set headers on a WebSocket, so LiveKit's signal connection
+    /// (`/rtc?access_token=...`) needs it; tokens in URLs end up in logs, so it is opt-in.
+    HeaderOrQuery,
+}
+
+/// Why the request's credentials could not even be read (an HTTP 400, RFC 6750
+/// `invalid_request`). Says what is wrong without repeating the header's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MalformedCredentials(&'static str);
+
+impl MalformedCredentials {
+    /// What is wrong, in a few words.
+    pub fn reason(&self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Display for MalformedCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for MalformedCredentials {}
+
+/// Finds the bearer token of a request.
+///
+/// - One `Authorization` header, `Bearer <token>` with the scheme in any case (RFC 9110 §11.1),
+///   one or more spaces, and a token of RFC 6750 `b64token` characters.
+/// - With [`TokenLocation::HeaderOrQuery`] and no `Authorization` header, the single
+///   `access_token` query parameter. A present header always wins, even when it is invalid.
+///
+/// Returns `Ok(None)` when there is no token at all, and an error when there is something that is
+/// not a well-formed token (several headers, another scheme, stray characters).
+///
+/// ```
+/// use http::HeaderMap;
+/// use tower_livekit_auth::middleware::{extract_token, TokenLocation};
+///
+/// let mut headers = HeaderMap::new();
+/// assert_eq!(extract_token(&headers, Some("access_token=abc.def.ghi"), TokenLocation::Header), Ok(None));
+/// assert_eq!(
+///     extract_token(&headers, Some("access_token=abc.def.ghi"), TokenLocation::HeaderOrQuery)
+///         .unwrap().as_deref(),
+///     Some("abc.def.ghi")
+/// );
+/// headers.insert("authorization", "bearer abc.def.ghi".parse().unwrap());
+/// assert_eq!(extract_token(&headers, None, TokenLocation::Header).unwrap().as_deref(), Some("abc.def.ghi"));
+/// headers.insert("authorization", "Basic dXNlcjpwYXNz".parse().unwrap());
+/// assert!(extract_token(&headers, None, TokenLocation::Header).is_err());
+/// ```
+pub fn extract_token<'a>(
+    headers: &'a HeaderMap,
+    query: Option<&'a str>,
+    location: TokenLocation,
+) -> Result<Option<Cow<'a, str>>, MalformedCredentials> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    if let Some(value) = values.next() {
+        if values.next().is_some() {
+            return Err(MalformedCredentials("more than one Authorization header"));
+        }
+        let value = value
+            .to_str()
+            .map_err(|_| MalformedCredentials("the Authorization header is not visible ASCII"))?;
+        return bearer(value).map(|token| Some(Cow::Borrowed(token)));
+    }
+    match (location, query) {
+        (TokenLocation::HeaderOrQuery, Some(query)) => query_token(query),
+        _ => Ok(None),
+    }
+}
+
+/// The token of a `Bearer` credential.
+fn bearer(value: &str) -> Result<&str, MalformedCredentials> {
+    let (scheme, rest) = value.split_once(' ').ok_or(MalformedCredentials(
+        "expected `Authorization: Bearer <token>`",
+    ))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(MalformedCredentials(
+            "the Authorization scheme is not Bearer",
+        ));
+    }
+    let token = rest.trim_start_matches(' ');
+    if token.is_empty() {
+        return Err(MalformedCredentials("the Bearer credential is empty"));
+    }
+    if !is_b64token(token) {
+        return Err(MalformedCredentials(
+            "the Bearer credential has characters a token cannot have",
+        ));
+    }
+    Ok(token)
+}
+
+/// RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+fn query_token(query: &str) -> Result<Option<Cow<'_, str>>, MalformedCredentials> {
+    let mut found = None;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if name != "access_token" {
+            continue;
+        }
+        if found.is_some() {
+            return Err(MalformedCredentials(
+                "more than one access_token query parameter",
+            ));
+        }
+        found = Some(value);
+    }
+    match found {
+        None => Ok(None),
+        Some(token) if token.is_empty() => Err(MalformedCredentials(
+            "the access_token query parameter is empty",
+        )),
+        Some(token) if !is_b64token(&token) => Err(MalformedCredentials(
+            "the access_token query parameter has characters a token cannot have",
+        )),
+        Some(token) => Ok(Some(token)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, value.parse().expect("header value"));
+        headers
+    }
+
+    fn from_header(value: &str) -> Result<Option<String>, MalformedCredentials> {
+        extract_token(&header(value), None, TokenLocation::Header).map(|t| t.map(Cow::into_owned))
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        for value in [
+            "Bearer a.b.c",
+            "bearer a.b.c",
+            "BEARER a.b.c",
+            "BeArEr   a.b.c",
+        ] {
+            assert_eq!(from_header(value), Ok(Some("a.b.c".into())), "{value}");
+        }
+    }
+
+    #[test]
+    fn malformed_authorization_headers_are_refused() {
+        for value in [
+            "Bearer",
+            "Bearer ",
+            "Bearera.b.c",
+            "Basic a.b.c",
+            "Bearer a.b c",
+            "Bearer a.b.c ",
+            "Bearer a\"b",
+            "Token a.b.c",
+        ] {
+            assert!(from_header(value).is_err(), "{value}");
+        }
+        let mut headers = header("Bearer a.b.c");
+        headers.append(AUTHORIZATION, "Bearer d.e.f".parse().expect("value"));
+        assert!(extract_token(&headers, None, TokenLocation::Header).is_err());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            AUTHORIZATION,
+            http::HeaderValue::from_bytes(b"Bearer \xc3\xa9").expect("obs-text"),
+        );
+        assert!(extract_token(&headers, None, TokenLocation::Header).is_err());
+    }
+
+    #[test]
+    fn query_token_only_where_allowed_and_header_wins() {
+        let none = HeaderMap::new();
+        let q = Some("room=x&access_token=q.r.s");
+        assert_eq!(extract_token(&none, q, TokenLocation::Header), Ok(None));
+        assert_eq!(
+            extract_token(&none, q, TokenLocation::HeaderOrQuery).map(|t| t.map(Cow::into_owned)),
+            Ok(Some("q.r.s".into()))
+        );
+        let headers = header("Bearer h.i.j");
+        assert_eq!(
+            extract_token(&headers, q, TokenLocation::HeaderOrQuery)
+                .map(|t| t.map(Cow::into_owned)),
+            Ok(Some("h.i.j".into()))
+        );
+        let bad = header("Basic x");
+        assert!(extract_token(&bad, q, TokenLocation::HeaderOrQuery).is_err());
+    }
+
+    #[test]
+    fn query_tokens_are_percent_decoded_and_must_be_single() {
+        let none = HeaderMap::new();
+        let get = |q| {
+            extract_token(&none, Some(q), TokenLocation::HeaderOrQuery)
+                .map(|t| t.map(Cow::into_owned))
+        };
+        assert_eq!(get("access_token=a%2Eb.c"), Ok(Some("a.b.c".into())));
+        assert!(get("access_token=a&access_token=b").is_err());
+        assert!(get("access_token=").is_err());
+        assert!(get("access_token=a%20b").is_err());
+        assert_eq!(get("other=1"), Ok(None));
+    }
+}

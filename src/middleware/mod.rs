@@ -1,0 +1,60 @@
+//! The tower middleware: [`AuthLayer`] verifies the bearer token and puts the
+//! [`Claims`](crate::Claims) into the request extensions; [`RequireLayer`] enforces a grant on
+//! a route.
+//!
+//! Status codes follow RFC 6750: no token → 401 with `WWW-Authenticate: Bearer realm=...`; a bad
+//! token → 401 `error="invalid_token"`; a malformed `Authorization` header → 400
+//! `error="invalid_request"`; a valid token lacking a grant → 403 `error="insufficient_scope"`.
+//! Every rejection carries its [`AuthRejection`] in the response extensions; neither the
+//! response nor the log ever contains the token or a secret.
+//!
+//! ```
+//! use http::{Request, Response, StatusCode};
+//! use tower::{service_fn, ServiceBuilder, ServiceExt};
+//! use tower_livekit_auth::middleware::{AuthRejection, RejectionKind};
+//! use tower_livekit_auth::{AccessToken, AuthLayer, KeyRing, RequireLayer, Verifier, VideoGrant};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = "somesecretencodedinbase62extendto32bytes";
+//! let verifier = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret)?);
+//! let rooms_api = ServiceBuilder::new()
+//!     .layer(AuthLayer::new(verifier))
+//!     .layer(RequireLayer::create_rooms())
+//!     .service(service_fn(|_: Request<String>| async {
+//!         Ok::<_, std::convert::Infallible>(Response::new(String::from("created")))
+//!     }));
+//!
+//! let mint = |grant: VideoGrant| AccessToken::new("APIabcdefg", secret).with_video_grant(grant).to_jwt();
+//! let request = |token: String| Request::post("/rooms").header("authorization", format!("Bearer {token}")).body(String::new());
+//!
+//! // A token with roomCreate is let through.
+//! let creator = mint(VideoGrant { room_create: Some(true), ..VideoGrant::default() })?;
+//! let response = rooms_api.clone().oneshot(request(creator)?).await?;
+//! assert_eq!(response.status(), StatusCode::OK);
+//!
+//! // A valid token without it is refused with 403, and the reason rides along.
+//! let viewer = mint(VideoGrant::admin("myroom"))?;
+//! let response = rooms_api.oneshot(request(viewer)?).await?;
+//! assert_eq!(response.status(), StatusCode::FORBIDDEN);
+//! let rejection = response.extensions().get::<AuthRejection>().unwrap();
+//! assert_eq!(rejection.kind(), RejectionKind::InsufficientScope);
+//! assert_eq!(rejection.required_grant(), Some("roomCreate"));
+//! # Ok(())
+//! # }
+//! ```
+
+mod auth;
+mod extract;
+mod future;
+mod rejection;
+mod require;
+
+pub use auth::{Auth, AuthLayer, DEFAULT_REALM};
+pub use extract::{extract_token, MalformedCredentials, TokenLocation};
+pub use future::ResponseFuture;
+pub use rejection::{AuthRejection, DefaultRejection, OnRejection, RejectionKind};
+pub use require::{Custom, Grant, RequestHead, Require, RequireLayer, Requirement, RoomAdmin};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,347 @@
+//! [`RequireLayer`]: refuse requests whose [`Claims`] lack a grant the route needs.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Extensions, HeaderMap, Method, Request, Response, Uri};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::auth::DEFAULT_REALM;
+use super::rejection::respond;
+use super::{AuthRejection, DefaultRejection, OnRejection, ResponseFuture};
+use crate::claims::{Claims, TrackSource};
+
+/// The parts of a request a [`Requirement`] may look at.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestHead<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The URI (path and query).
+    pub uri: &'a Uri,
+    /// The headers.
+    pub headers: &'a HeaderMap,
+    /// The extensions (axum's `MatchedPath` is there, for instance).
+    pub extensions: &'a Extensions,
+}
+
+impl<'a> RequestHead<'a> {
+    fn of<B>(request: &'a Request<B>) -> Self {
+        RequestHead {
+            method: request.method(),
+            uri: request.uri(),
+            headers: request.headers(),
+            extensions: request.extensions(),
+        }
+    }
+
+    /// The path segment after `prefix`'s last segment: with `path = "/rooms/myroom/publish"`,
+    /// `segment_after("rooms")` is `Some("myroom")`. Percent-encoded segments are returned
+    /// decoded; `None` if the segment is absent, empty or not UTF-8.
+    pub fn segment_after(&self, name: &str) -> Option<String> {
+        let mut segments = self.uri.path().split('/');
+        segments.find(|segment| *segment == name)?;
+        let raw = segments.next().filter(|s| !s.is_empty())?;
+        let decoded: Vec<u8> = percent_decode(raw.as_bytes())?;
+        String::from_utf8(decoded).ok()
+    }
+}
+
+fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut bytes = input.iter();
+    while let Some(&b) = bytes.next() {
+        if b == b'%' {
+            let hi = (*bytes.next()? as char).to_digit(16)?;
+            let lo = (*bytes.next()? as char).to_digit(16)?;
+            out.push((hi * 16 + lo) as u8);
+        } else {
+            out.push(b);
+        }
+    }
+    Some(out)
+}
+
+/// A rule over verified claims and the request.
+pub trait Requirement {
+    /// Whether `claims` may make this request.
+    fn allows(&self, claims: &Claims, request: &RequestHead<'_>) -> bool;
+
+    /// The grant's name, for the rejection (`"roomCreate"`, `"roomAdmin"`, ...).
+    fn grant(&self) -> &'static str;
+}
+
+/// The ready-made requirements of [`RequireLayer`]'s constructors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Grant {
+    /// [`Claims::can_join`].
+    Join,
+    /// [`Claims::can_create_rooms`].
+    CreateRooms,
+    /// [`Claims::can_list_rooms`].
+    ListRooms,
+    /// [`Claims::can_record`].
+    Record,
+    /// [`Claims::is_ingress_admin`].
+    IngressAdmin,
+    /// [`Claims::is_sip_admin`].
+    SipAdmin,
+    /// [`Claims::can_make_sip_calls`].
+    SipCall,
+    /// [`Claims::can_publish_source`].
+    Publish(TrackSource),
+}
+
+impl Requirement for Grant {
+    fn allows(&self, claims: &Claims, _: &RequestHead<'_>) -> bool {
+        match *self {
+            Grant::Join => claims.can_join(),
+            Grant::CreateRooms => claims.can_create_rooms(),
+            Grant::ListRooms => claims.can_list_rooms(),
+            Grant::Record => claims.can_record(),
+            Grant::IngressAdmin => claims.is_ingress_admin(),
+            Grant::SipAdmin => claims.is_sip_admin(),
+            Grant::SipCall => claims.can_make_sip_calls(),
+            Grant::Publish(source) => claims.can_publish_source(source),
+        }
+    }
+
+    fn grant(&self) -> &'static str {
+        match self {
+            Grant::Join => "roomJoin",
+            Grant::CreateRooms => "roomCreate",
+            Grant::ListRooms => "roomList",
+            Grant::Record => "roomRecord",
+            Grant::IngressAdmin => "ingressAdmin",
+            Grant::SipAdmin => "sip.admin",
+            Grant::SipCall => "sip.call",
+            Grant::Publish(_) => "canPublishSources",
+        }
+    }
+}
+
+/// Room admin of the room that a function reads from the request. See
+/// [`RequireLayer::room_admin`].
+#[derive(Clone, Copy, Debug)]
+pub struct RoomAdmin<F>(F);
+
+impl<F> Requirement for RoomAdmin<F>
+where
+    F: Fn(&RequestHead<'_>) -> Option<String>,
+{
+    fn allows(&self, claims: &Claims, request: &RequestHead<'_>) -> bool {
+        (self.0)(request).is_some_and(|room| claims.is_room_admin(&room))
+    }
+
+    fn grant(&self) -> &'static str {
+        "roomAdmin"
+    }
+}
+
+/// A requirement given as a function. See [`RequireLayer::custom`].
+#[derive(Clone, Copy, Debug)]
+pub struct Custom<F> {
+    predicate: F,
+    grant: &'static str,
+}
+
+impl<F> Requirement for Custom<F>
+where
+    F: Fn(&Claims, &RequestHead<'_>) -> bool,
+{
+    fn allows(&self, claims: &Claims, request: &RequestHead<'_>) -> bool {
+        (self.predicate)(claims, request)
+    }
+
+    fn grant(&self) -> &'static str {
+        self.grant
+    }
+}
+
+/// A [`Layer`] that lets a request through only if its [`Claims`] (put there by an
+/// [`AuthLayer`](super::AuthLayer) in front of it) satisfy a [`Requirement`]. A request without
+/// `Claims` gets 401; one whose claims lack the grant gets 403 with
+/// `WWW-Authenticate: Bearer error="insufficient_scope"`.
+///
+/// ```
+/// use http::{Request, Response, StatusCode};
+/// use tower::{service_fn, ServiceBuilder, ServiceExt};
+/// use tower_livekit_auth::{AccessToken, AuthLayer, KeyRing, RequireLayer, Verifier, VideoGrant};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let secret = "somesecretencodedinbase62extendto32bytes";
+/// let verifier = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret)?);
+/// let service = ServiceBuilder::new()
+///     .layer(AuthLayer::new(verifier))
+///     .layer(RequireLayer::room_admin(|request| request.segment_after("rooms")))
+///     .service(service_fn(|_: Request<String>| async {
+///         Ok::<_, std::convert::Infallible>(Response::new(String::from("done")))
+///     }));
+///
+/// let admin = AccessToken::new("APIabcdefg", secret)
+///     .with_video_grant(VideoGrant::admin("myroom"))
+///     .to_jwt()?;
+/// let call = |path: &str| {
+///     Request::post(path).header("authorization", format!("Bearer {admin}")).body(String::new())
+/// };
+/// let ok = service.clone().oneshot(call("/rooms/myroom/kick")?).await?;
+/// assert_eq!(ok.status(), StatusCode::OK);
+/// let forbidden = service.oneshot(call("/rooms/other/kick")?).await?;
+/// assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+/// assert!(forbidden.headers()["www-authenticate"].to_str()?.contains("insufficient_scope"));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct RequireLayer<R, H = DefaultRejection> {
+    requirement: R,
+    on_rejection: H,
+    realm: Arc<str>,
+}
+
+impl<R: Requirement> RequireLayer<R> {
+    /// Requires `requirement`.
+    pub fn new(requirement: R) -> Self {
+        RequireLayer {
+            requirement,
+            on_rejection: DefaultRejection,
+            realm: DEFAULT_REALM.into(),
+        }
+    }
+}
+
+impl RequireLayer<Grant> {
+    /// Requires the join grant ([`Claims::can_join`]).
+    pub fn join() -> Self {
+        RequireLayer::new(Grant::Join)
+    }
+
+    /// Requires `roomCreate`.
+    pub fn create_rooms() -> Self {
+        RequireLayer::new(Grant::CreateRooms)
+    }
+
+    /// Requires `roomList`.
+    pub fn list_rooms() -> Self {
+        RequireLayer::new(Grant::ListRooms)
+    }
+
+    /// Requires `roomRecord` (egress).
+    pub fn record() -> Self {
+        RequireLayer::new(Grant::Record)
+    }
+
+    /// Requires `ingressAdmin`.
+    pub fn ingress_admin() -> Self {
+        RequireLayer::new(Grant::IngressAdmin)
+    }
+
+    /// Requires `sip.admin`.
+    pub fn sip_admin() -> Self {
+        RequireLayer::new(Grant::SipAdmin)
+    }
+
+    /// Requires `sip.call`.
+    pub fn sip_call() -> Self {
+        RequireLayer::new(Grant::SipCall)
+    }
+
+    /// Requires permission to publish `source`.
+    pub fn publish(source: TrackSource) -> Self {
+        RequireLayer::new(Grant::Publish(source))
+    }
+}
+
+impl<F> RequireLayer<RoomAdmin<F>>
+where
+    F: Fn(&RequestHead<'_>) -> Option<String>,
+{
+    /// Requires room admin of the room that `room` reads from the request (a path segment, a
+    /// header); `None` refuses the request.
+    pub fn room_admin(room: F) -> Self {
+        RequireLayer::new(RoomAdmin(room))
+    }
+}
+
+impl<F> RequireLayer<Custom<F>>
+where
+    F: Fn(&Claims, &RequestHead<'_>) -> bool,
+{
+    /// Requires `predicate`; `grant` names it in rejections.
+    pub fn custom(grant: &'static str, predicate: F) -> Self {
+        RequireLayer::new(Custom { predicate, grant })
+    }
+}
+
+impl<R, H> RequireLayer<R, H> {
+    /// Build rejection responses with `handler` instead of [`DefaultRejection`].
+    pub fn on_rejection<H2>(self, handler: H2) -> RequireLayer<R, H2> {
+        RequireLayer {
+            requirement: self.requirement,
+            on_rejection: handler,
+            realm: self.realm,
+        }
+    }
+
+    /// The `realm` of the `WWW-Authenticate` challenge (default `livekit`).
+    pub fn realm(mut self, realm: &str) -> Self {
+        self.realm = super::auth::sanitize_realm(realm);
+        self
+    }
+}
+
+impl<S, R: Clone, H: Clone> Layer<S> for RequireLayer<R, H> {
+    type Service = Require<S, R, H>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Require {
+            inner,
+            requirement: self.requirement.clone(),
+            on_rejection: self.on_rejection.clone(),
+            realm: self.realm.clone(),
+        }
+    }
+}
+
+/// The middleware built by [`RequireLayer`].
+#[derive(Clone, Debug)]
+pub struct Require<S, R, H = DefaultRejection> {
+    inner: S,
+    requirement: R,
+    on_rejection: H,
+    realm: Arc<str>,
+}
+
+impl<S, R, H, ReqBody, ResBody> Service<Request<ReqBody>> for Require<S, R, H>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    R: Requirement,
+    H: OnRejection<ResBody>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let verdict = match request.extensions().get::<Claims>() {
+            None => Err((AuthRejection::missing(&self.realm), None)),
+            Some(claims) if self.requirement.allows(claims, &RequestHead::of(&request)) => Ok(()),
+            Some(claims) => Err((
+                AuthRejection::insufficient(self.requirement.grant(), &self.realm),
+                Some(claims.api_key()),
+            )),
+        };
+        match verdict {
+            Ok(()) => ResponseFuture::inner(self.inner.call(request), None),
+            Err((rejection, api_key)) => {
+                ResponseFuture::rejected(respond(&self.on_rejection, rejection, api_key))
+            }
+        }
+    }
+}

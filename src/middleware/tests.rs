@@ -1,0 +1,485 @@
+//! The middleware's rejection paths, modes and requirements, each with its exact status and
+//! `WWW-Authenticate` value.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use http::{HeaderName, Request, Response, StatusCode};
+use tower::{service_fn, BoxError, Layer, Service, ServiceBuilder, ServiceExt};
+
+use super::*;
+use crate::{
+    AccessToken, Claims, KeyRing, SipGrant, TrackSource, Verifier, VerifyErrorKind, VideoGrant,
+};
+
+const KEY: &str = "APIabcdefg";
+const SECRET: &str = "somesecretencodedinbase62extendto32bytes";
+const NOW: u64 = 1_700_000_000;
+
+fn at(seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(seconds)
+}
+
+fn verifier() -> Verifier {
+    Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("key")).with_clock(|| at(NOW))
+}
+
+fn token(grant: VideoGrant) -> String {
+    AccessToken::new(KEY, SECRET)
+        .with_identity("alice")
+        .with_video_grant(grant)
+        .to_jwt_at(at(NOW))
+        .expect("mints")
+}
+
+/// Answers 200 with the identity of the claims it was given, or `anonymous`.
+async fn echo(request: Request<String>) -> Result<Response<String>, Infallible> {
+    let body = request
+        .extensions()
+        .get::<Claims>()
+        .map_or("anonymous".into(), |c| c.identity().to_owned());
+    Ok(Response::new(body))
+}
+
+async fn call<S>(service: S, request: Request<String>) -> Response<String>
+where
+    S: Service<Request<String>, Response = Response<String>>,
+    S::Error: std::fmt::Debug,
+{
+    service
+        .oneshot(request)
+        .await
+        .expect("the service does not fail")
+}
+
+fn get(uri: &str, authorization: Option<&str>) -> Request<String> {
+    let mut builder = Request::get(uri);
+    if let Some(value) = authorization {
+        builder = builder.header(AUTHORIZATION, value);
+    }
+    builder.body(String::new()).expect("request")
+}
+
+fn challenge(response: &Response<String>) -> &str {
+    response.headers()[WWW_AUTHENTICATE]
+        .to_str()
+        .expect("ascii challenge")
+}
+
+fn rejection(response: &Response<String>) -> &AuthRejection {
+    response
+        .extensions()
+        .get::<AuthRejection>()
+        .expect("rejection in extensions")
+}
+
+#[tokio::test]
+async fn valid_token_reaches_the_handler_with_claims() {
+    let service = AuthLayer::new(verifier()).layer(service_fn(echo));
+    let t = token(VideoGrant::join("r"));
+    let response = call(service, get("/", Some(&format!("Bearer {t}")))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.body(), "alice");
+}
+
+#[tokio::test]
+async fn missing_token_is_401_with_a_bare_challenge() {
+    let response = call(
+        AuthLayer::new(verifier()).layer(service_fn(echo)),
+        get("/", None),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(&response), r#"Bearer realm="livekit""#);
+    assert_eq!(rejection(&response).kind(), RejectionKind::MissingToken);
+    assert_eq!(response.body(), "");
+}
+
+#[tokio::test]
+async fn invalid_token_is_401_invalid_token_and_never_echoed() {
+    let t = token(VideoGrant::join("r"));
+    let forged = format!("{}A", &t[..t.len() - 1]);
+    let expired = AccessToken::new(KEY, SECRET)
+        .with_ttl(Duration::from_secs(10))
+        .to_jwt_at(at(NOW - 1000))
+        .expect("mints");
+    for (bad, kind) in [
+        (forged, VerifyErrorKind::InvalidSignature),
+        (expired, VerifyErrorKind::Expired),
+        ("a.b.c".to_owned(), VerifyErrorKind::Malformed),
+    ] {
+        let service = AuthLayer::new(verifier()).layer(service_fn(echo));
+        let response = call(service, get("/", Some(&format!("Bearer {bad}")))).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let value = challenge(&response);
+        assert!(
+            value.starts_with(
+                r#"Bearer realm="livekit", error="invalid_token", error_description=""#
+            ),
+            "{value}"
+        );
+        assert_eq!(
+            rejection(&response).verify_error().map(|e| e.kind()),
+            Some(kind)
+        );
+        for segment in bad.split('.').filter(|s| s.len() > 4) {
+            assert!(!value.contains(segment));
+        }
+        assert!(!value.contains(SECRET));
+    }
+}
+
+#[tokio::test]
+async fn malformed_authorization_is_400_invalid_request() {
+    for value in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer a b"] {
+        let response = call(
+            AuthLayer::new(verifier()).layer(service_fn(echo)),
+            get("/", Some(value)),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{value}");
+        assert!(
+            challenge(&response).starts_with(r#"Bearer realm="livekit", error="invalid_request""#)
+        );
+    }
+    let t = token(VideoGrant::join("r"));
+    let mut request = get("/", Some(&format!("Bearer {t}")));
+    request
+        .headers_mut()
+        .append(AUTHORIZATION, format!("Bearer {t}").parse().expect("value"));
+    let response = call(AuthLayer::new(verifier()).layer(service_fn(echo)), request).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn optional_mode_lets_anonymous_requests_through_but_not_bad_tokens() {
+    let layer = AuthLayer::new(verifier()).optional();
+    let response = call(layer.layer(service_fn(echo)), get("/", None)).await;
+    assert_eq!(
+        (response.status(), response.body().as_str()),
+        (StatusCode::OK, "anonymous")
+    );
+    let response = call(
+        layer.layer(service_fn(echo)),
+        get("/", Some("Bearer x.y.z")),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let t = token(VideoGrant::join("r"));
+    let response = call(
+        layer.layer(service_fn(echo)),
+        get("/", Some(&format!("Bearer {t}"))),
+    )
+    .await;
+    assert_eq!(response.body(), "alice");
+}
+
+#[tokio::test]
+async fn query_token_only_when_allowed_and_the_header_wins() {
+    let t = token(VideoGrant::join("r"));
+    let uri = format!("/rtc?access_token={t}");
+    let strict = AuthLayer::new(verifier());
+    assert_eq!(
+        call(strict.layer(service_fn(echo)), get(&uri, None))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let lax = AuthLayer::new(verifier()).allow_query_token();
+    let response = call(lax.layer(service_fn(echo)), get(&uri, None)).await;
+    assert_eq!(
+        (response.status(), response.body().as_str()),
+        (StatusCode::OK, "alice")
+    );
+    // An invalid header is not rescued by a valid query token.
+    let response = call(lax.layer(service_fn(echo)), get(&uri, Some("Bearer x.y.z"))).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = call(lax.layer(service_fn(echo)), get(&uri, Some("Basic abc"))).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn realm_is_configurable_and_sanitized() {
+    let layer = AuthLayer::new(verifier()).realm("my \"app\"\\");
+    let response = call(layer.layer(service_fn(echo)), get("/", None)).await;
+    assert_eq!(challenge(&response), r#"Bearer realm="my app""#);
+}
+
+#[tokio::test]
+async fn custom_rejection_handler_builds_the_response_and_gets_the_rejection() {
+    let layer = AuthLayer::new(verifier()).on_rejection(|rejection: &AuthRejection| {
+        let mut response = Response::new(format!(
+            r#"{{"code":"unauthenticated","msg":"{rejection}"}}"#
+        ));
+        *response.status_mut() = rejection.status();
+        response
+    });
+    let response = call(layer.layer(service_fn(echo)), get("/", None)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.body(),
+        r#"{"code":"unauthenticated","msg":"missing bearer token"}"#
+    );
+    assert_eq!(rejection(&response).kind(), RejectionKind::MissingToken);
+}
+
+#[tokio::test]
+async fn every_ready_made_requirement_allows_its_grant_and_refuses_without_it() {
+    let everything = AccessToken::new(KEY, SECRET)
+        .with_identity("alice")
+        .with_video_grant(VideoGrant {
+            room_create: Some(true),
+            room_list: Some(true),
+            room_record: Some(true),
+            ingress_admin: Some(true),
+            can_publish_sources: Some(vec!["camera".into()]),
+            ..VideoGrant::join("r")
+        })
+        .with_sip_grant(SipGrant {
+            admin: Some(true),
+            call: Some(true),
+        })
+        .to_jwt_at(at(NOW))
+        .expect("mints");
+    let nothing = AccessToken::new(KEY, SECRET)
+        .with_video_grant(VideoGrant {
+            can_publish: Some(false),
+            ..VideoGrant::default()
+        })
+        .to_jwt_at(at(NOW))
+        .expect("mints");
+    let layers = [
+        (RequireLayer::join(), "roomJoin"),
+        (RequireLayer::create_rooms(), "roomCreate"),
+        (RequireLayer::list_rooms(), "roomList"),
+        (RequireLayer::record(), "roomRecord"),
+        (RequireLayer::ingress_admin(), "ingressAdmin"),
+        (RequireLayer::sip_admin(), "sip.admin"),
+        (RequireLayer::sip_call(), "sip.call"),
+        (
+            RequireLayer::publish(TrackSource::Camera),
+            "canPublishSources",
+        ),
+    ];
+    for (require, grant) in layers {
+        let service = || {
+            ServiceBuilder::new()
+                .layer(AuthLayer::new(verifier()))
+                .layer(require.clone())
+                .service(service_fn(echo))
+        };
+        let ok = call(service(), get("/", Some(&format!("Bearer {everything}")))).await;
+        assert_eq!(ok.status(), StatusCode::OK, "{grant}");
+        let refused = call(service(), get("/", Some(&format!("Bearer {nothing}")))).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{grant}");
+        assert!(challenge(&refused)
+            .starts_with(r#"Bearer realm="livekit", error="insufficient_scope""#));
+        assert_eq!(rejection(&refused).required_grant(), Some(grant));
+    }
+    let screen = RequireLayer::publish(TrackSource::ScreenShare);
+    let service = ServiceBuilder::new()
+        .layer(AuthLayer::new(verifier()))
+        .layer(screen)
+        .service(service_fn(echo));
+    assert_eq!(
+        call(service, get("/", Some(&format!("Bearer {everything}"))))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn requirement_without_claims_is_401() {
+    let response = call(RequireLayer::join().layer(service_fn(echo)), get("/", None)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(&response), r#"Bearer realm="livekit""#);
+}
+
+#[tokio::test]
+async fn room_admin_reads_the_room_from_the_request() {
+    let admin = token(VideoGrant::admin("my room"));
+    let service = || {
+        ServiceBuilder::new()
+            .layer(AuthLayer::new(verifier()))
+            .layer(RequireLayer::room_admin(|head: &RequestHead<'_>| {
+                head.segment_after("rooms")
+            }))
+            .service(service_fn(echo))
+    };
+    let auth = format!("Bearer {admin}");
+    assert_eq!(
+        call(service(), get("/rooms/my%20room/kick", Some(&auth)))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(service(), get("/rooms/My%20Room/kick", Some(&auth)))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(service(), get("/rooms/", Some(&auth))).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn custom_requirement_sees_claims_and_request() {
+    let layer = RequireLayer::custom("metadata", |claims: &Claims, head: &RequestHead<'_>| {
+        head.method == http::Method::GET && claims.can_update_own_metadata()
+    });
+    let allowed = token(VideoGrant {
+        can_update_own_metadata: Some(true),
+        ..VideoGrant::join("r")
+    });
+    let service = ServiceBuilder::new()
+        .layer(AuthLayer::new(verifier()))
+        .layer(layer)
+        .service(service_fn(echo));
+    assert_eq!(
+        call(
+            service.clone(),
+            get("/", Some(&format!("Bearer {allowed}")))
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    let denied = token(VideoGrant::join("r"));
+    let refused = call(service, get("/", Some(&format!("Bearer {denied}")))).await;
+    assert_eq!(rejection(&refused).required_grant(), Some("metadata"));
+}
+
+#[tokio::test]
+async fn refresh_header_is_added_only_near_expiry() {
+    let header = HeaderName::from_static("x-livekit-refresh");
+    let layer = AuthLayer::new(verifier()).refresh_tokens(header.clone(), Duration::from_secs(300));
+    let soon = AccessToken::new(KEY, SECRET)
+        .with_identity("alice")
+        .with_video_grant(VideoGrant::join("r"))
+        .with_ttl(Duration::from_secs(120))
+        .to_jwt_at(at(NOW))
+        .expect("mints");
+    let response = call(
+        layer.layer(service_fn(echo)),
+        get("/", Some(&format!("Bearer {soon}"))),
+    )
+    .await;
+    let refreshed = response.headers()[&header].to_str().expect("token");
+    let claims = verifier()
+        .verify(refreshed)
+        .expect("refreshed token verifies");
+    assert_eq!(claims.identity(), "alice");
+    assert_eq!(claims.expires_at(), Some(NOW as i64 + 600));
+    let later = token(VideoGrant::join("r"));
+    let response = call(
+        layer.layer(service_fn(echo)),
+        get("/", Some(&format!("Bearer {later}"))),
+    )
+    .await;
+    assert!(response.headers().get(&header).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotation_under_concurrent_requests_fails_no_valid_request() -> Result<(), BoxError> {
+    // Keys k0, k1, ... : at step i the ring holds k{i} and k{i+1}. Each client mints with a key
+    // that is in the ring both before and after the swap it may race with.
+    let secret = |i: u64| format!("{SECRET}-{i}");
+    let ring = |i: u64| {
+        KeyRing::new()
+            .with_key(&format!("k{i}"), &secret(i))
+            .and_then(|r| r.with_key(&format!("k{}", i + 1), &secret(i + 1)))
+    };
+    let verifier = Verifier::new(ring(0)?).with_clock(|| at(NOW));
+    let step = Arc::new(AtomicU64::new(0));
+    let service = AuthLayer::new(verifier.clone()).layer(service_fn(echo));
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (service, step) = (service.clone(), step.clone());
+        clients.push(tokio::spawn(async move {
+            let (mut checked, mut failures) = (0, 0);
+            for _ in 0..300 {
+                let before = step.load(Ordering::SeqCst);
+                let i = before + 1;
+                let t = AccessToken::new(format!("k{i}"), secret(i))
+                    .to_jwt_at(at(NOW))
+                    .expect("mints");
+                let response = service
+                    .clone()
+                    .oneshot(get("/", Some(&format!("Bearer {t}"))))
+                    .await
+                    .expect("infallible");
+                // k{i} is in ring(before) and ring(before + 1); if at most one swap happened
+                // while the request was in flight, the key was valid throughout.
+                if step.load(Ordering::SeqCst) <= before + 1 {
+                    checked += 1;
+                    if response.status() != StatusCode::OK {
+                        failures += 1;
+                    }
+                }
+                tokio::task::yield_now().await;
+            }
+            (checked, failures)
+        }));
+    }
+    for i in 1..=50 {
+        // Publish the new ring (k{i}, k{i+1}) before clients may pick k{i+1}.
+        verifier.rotate(ring(i)?);
+        step.store(i, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+    }
+    let (mut checked, mut failed) = (0, 0);
+    for client in clients {
+        let (c, f) = client.await?;
+        checked += c;
+        failed += f;
+    }
+    assert_eq!(failed, 0);
+    assert!(
+        checked >= 600,
+        "only {checked} requests raced with at most one swap"
+    );
+    // And a retired key is refused after the swap.
+    let retired = AccessToken::new("k0", secret(0)).to_jwt_at(at(NOW))?;
+    let response = call(service, get("/", Some(&format!("Bearer {retired}")))).await;
+    assert_eq!(
+        rejection(&response).verify_error().map(|e| e.kind()),
+        Some(VerifyErrorKind::UnknownKey)
+    );
+    Ok(())
+}
+
+#[test]
+fn every_rejection_message_is_a_valid_quoted_string() {
+    let realm: Arc<str> = "livekit".into();
+    let mut rejections = vec![
+        AuthRejection::missing(&realm),
+        AuthRejection::insufficient("roomAdmin", &realm),
+    ];
+    for token in ["", "a", "a.b.c", "eyJhbGciOiJub25lIn0.e30."] {
+        if let Err(err) = verifier().verify(token) {
+            rejections.push(AuthRejection::invalid(err, &realm));
+        }
+    }
+    for value in ["Basic x", "Bearer", "Bearer \"x\""] {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(AUTHORIZATION, value.parse().expect("value"));
+        if let Err(err) = extract_token(&headers, None, TokenLocation::Header) {
+            rejections.push(AuthRejection::malformed(err, &realm));
+        }
+    }
+    for rejection in rejections {
+        let message = rejection.to_string();
+        assert!(
+            message.is_ascii() && !message.contains('"') && !message.contains('\\'),
+            "{message}"
+        );
+        assert_ne!(rejection.www_authenticate(), "Bearer");
+    }
+}
