@@ -34,6 +34,8 @@
 //! - [`keys`]: [`KeyRing`], read from LiveKit's YAML, a key file or the environment.
 //! - [`verify`]: [`Verifier`] and [`VerifyError`].
 //! - [`mint`]: [`AccessToken`], minting and refresh.
+//! - [`endpoint`]: the standardized token endpoint that LiveKit frontends call.
+//! - [`webhook`]: verifying LiveKit's webhook requests.
 //! - [`middleware`]: [`AuthLayer`] (verify, put `Claims` in the request) and [`RequireLayer`]
 //!   (enforce a grant on a route).
 //! - `axum` (feature `axum`): `Claims` and `Option<Claims>` as extractors.
@@ -47,10 +49,12 @@
 #[cfg(feature = "axum")]
 pub mod axum;
 pub mod claims;
+pub mod endpoint;
 pub mod keys;
 pub mod middleware;
 pub mod mint;
 pub mod verify;
+pub mod webhook;
 
 pub use claims::{
     AgentGrant, Claims, InferenceGrant, JobRestartPolicy, KindDetail, ObservabilityGrant,

@@ -11,6 +11,7 @@ use crate::claims::{
     AgentGrant, Claims, ClaimsData, InferenceGrant, NumericDate, ObservabilityGrant,
     ParticipantKind, RoomConfiguration, SipGrant, VideoGrant,
 };
+use crate::keys::KeyRing;
 use crate::verify::{unix_seconds, Verifier};
 
 /// The TTL of a new token when none is given: 6 hours, as in every LiveKit SDK.
@@ -243,6 +244,25 @@ impl fmt::Debug for AccessToken {
     }
 }
 
+impl KeyRing {
+    /// A token signed by `api_key` with its secret from this ring, for servers that verify and
+    /// mint with the same keys; `None` if the ring has no such key. The secret never leaves
+    /// the crate.
+    ///
+    /// ```
+    /// use tower_livekit_auth::{KeyRing, Verifier};
+    ///
+    /// let keys = KeyRing::new().with_key("APIabcdefg", "somesecretencodedinbase62extendto32bytes")?;
+    /// let token = keys.access_token("APIabcdefg").unwrap().with_identity("bob").to_jwt()?;
+    /// assert_eq!(Verifier::new(keys).verify(&token)?.identity(), "bob");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn access_token(&self, api_key: &str) -> Option<AccessToken> {
+        self.secret(api_key)
+            .map(|secret| AccessToken::new(api_key, secret.bytes()))
+    }
+}
+
 impl Verifier {
     /// Mints a refresh of verified `claims` with the secret of their API key from this
     /// verifier's key ring (see [`AccessToken::refresh`]).
@@ -283,6 +303,10 @@ pub enum MintErrorKind {
 }
 
 impl MintError {
+    pub(crate) const fn new(kind: MintErrorKind) -> Self {
+        MintError(kind)
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> MintErrorKind {
         self.0

@@ -21,6 +21,7 @@ pub(crate) use data::{ClaimFault, ClaimsData, ClaimsSeed};
 pub(crate) use date::NumericDate;
 pub use grants::{AgentGrant, InferenceGrant, ObservabilityGrant, SipGrant};
 pub use kind::{KindDetail, ParticipantKind};
+pub(crate) use object::Object;
 pub use permissions::{Permissions, SourcePermissions};
 pub use room_config::{JobRestartPolicy, RoomAgentDispatch, RoomConfiguration};
 pub use source::{TrackSource, UnknownTrackSource};

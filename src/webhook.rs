@@ -1,0 +1,358 @@
+//! Verifying LiveKit webhooks (spec §8).
+//!
+//! LiveKit signs each webhook `POST` with a token in `Authorization` (the raw token, without
+//! `Bearer `) whose `sha256` claim is the base64 SHA-256 of the body. [`WebhookVerifier`]
+//! checks both, comparing the hash in constant time; [`WebhookLayer`] does it in front of a
+//! handler, buffering the body (1 MiB at most by default) and handing the handler the verified
+//! event as a [`WebhookEvent`] extension.
+//!
+//! ```
+//! use http::HeaderMap;
+//! use tower_livekit_auth::webhook::{body_sha256, WebhookVerifier, WebhookErrorKind};
+//! use tower_livekit_auth::{AccessToken, KeyRing, Verifier};
+//!
+//! let secret = "somesecretencodedinbase62extendto32bytes";
+//! let keys = KeyRing::new().with_key("APIabcdefg", secret)?;
+//! let webhooks = WebhookVerifier::new(Verifier::new(keys));
+//!
+//! // What the LiveKit server sends:
+//! let body = br#"{"event":"room_started"}"#;
+//! assert_eq!(body_sha256(body), "w9NV0uLHjSON8P7eonnkKXDHY4ICORefbHDCviKIgX8=");
+//! let token = AccessToken::new("APIabcdefg", secret).with_sha256(body_sha256(body)).to_jwt()?;
+//! let mut headers = HeaderMap::new();
+//! headers.insert("authorization", token.parse()?);
+//!
+//! assert!(webhooks.verify(&headers, body).is_ok());
+//! let tampered = br#"{"event":"room_finished"}"#;
+//! let err = webhooks.verify(&headers, tampered).unwrap_err();
+//! assert_eq!(err.kind(), WebhookErrorKind::BodyHashMismatch);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::SystemTime;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use bytes::Bytes;
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, Limited};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::claims::Claims;
+use crate::verify::{Verifier, VerifyError};
+
+/// The default limit on a webhook body: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// base64 (standard, padded) of the SHA-256 of `body`: the `sha256` claim of a webhook token.
+pub fn body_sha256(body: &[u8]) -> String {
+    STANDARD.encode(Sha256::digest(body))
+}
+
+/// Verifies webhook requests: the token in `Authorization` and the body's hash.
+#[derive(Clone, Debug)]
+pub struct WebhookVerifier {
+    verifier: Verifier,
+    body_limit: usize,
+}
+
+impl WebhookVerifier {
+    /// Verifies webhook tokens with `verifier` (the keys LiveKit signs webhooks with).
+    pub fn new(verifier: Verifier) -> Self {
+        WebhookVerifier {
+            verifier,
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// Refuse bodies over `limit` bytes (default 1 MiB).
+    pub fn with_body_limit(mut self, limit: usize) -> Self {
+        self.body_limit = limit;
+        self
+    }
+
+    /// Checks a webhook request now: returns the token's claims if the token verifies and its
+    /// `sha256` is the hash of `body`.
+    pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<Claims, WebhookError> {
+        self.verify_at(headers, body, self.verifier.now())
+    }
+
+    /// [`verify`](Self::verify) as if the time were `now`.
+    pub fn verify_at(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<Claims, WebhookError> {
+        if body.len() > self.body_limit {
+            return Err(WebhookError::new(WebhookErrorKind::BodyTooLarge));
+        }
+        let mut values = headers.get_all(AUTHORIZATION).iter();
+        let value = values
+            .next()
+            .ok_or(WebhookError::new(WebhookErrorKind::MissingToken))?;
+        if values.next().is_some() {
+            return Err(WebhookError::new(WebhookErrorKind::MissingToken));
+        }
+        let value = value
+            .to_str()
+            .map_err(|_| WebhookError::new(WebhookErrorKind::MissingToken))?;
+        // LiveKit sends the bare token; tolerate a `Bearer ` prefix from proxies and tools.
+        let token = match value.split_once(' ') {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+            _ => value.trim(),
+        };
+        if token.is_empty() {
+            return Err(WebhookError::new(WebhookErrorKind::MissingToken));
+        }
+        let claims = self
+            .verifier
+            .verify_at(token, now)
+            .map_err(|err| WebhookError {
+                kind: WebhookErrorKind::InvalidToken,
+                verify: Some(err),
+            })?;
+        let claimed = claims
+            .sha256()
+            .ok_or(WebhookError::new(WebhookErrorKind::MissingBodyHash))?;
+        let actual = body_sha256(body);
+        if !bool::from(claimed.as_bytes().ct_eq(actual.as_bytes())) {
+            return Err(WebhookError::new(WebhookErrorKind::BodyHashMismatch));
+        }
+        Ok(claims)
+    }
+}
+
+/// Why a webhook request was refused. Never contains the token or the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WebhookError {
+    kind: WebhookErrorKind,
+    verify: Option<VerifyError>,
+}
+
+/// What kind of [`WebhookError`] this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WebhookErrorKind {
+    /// No (or more than one, or an unreadable) `Authorization` header.
+    MissingToken,
+    /// The token did not verify; [`WebhookError::verify_error`] says why.
+    InvalidToken,
+    /// The token has no `sha256` claim.
+    MissingBodyHash,
+    /// The body's SHA-256 is not the token's `sha256`: the body was changed.
+    BodyHashMismatch,
+    /// The body is larger than the limit.
+    BodyTooLarge,
+    /// The body could not be read or is not JSON (only from [`WebhookLayer`]).
+    InvalidEvent,
+}
+
+impl WebhookErrorKind {
+    /// A stable snake_case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            WebhookErrorKind::MissingToken => "missing_token",
+            WebhookErrorKind::InvalidToken => "invalid_token",
+            WebhookErrorKind::MissingBodyHash => "missing_body_hash",
+            WebhookErrorKind::BodyHashMismatch => "body_hash_mismatch",
+            WebhookErrorKind::BodyTooLarge => "body_too_large",
+            WebhookErrorKind::InvalidEvent => "invalid_event",
+        }
+    }
+}
+
+impl WebhookError {
+    const fn new(kind: WebhookErrorKind) -> Self {
+        WebhookError { kind, verify: None }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> WebhookErrorKind {
+        self.kind
+    }
+
+    /// Why the token did not verify, for [`WebhookErrorKind::InvalidToken`].
+    pub fn verify_error(&self) -> Option<&VerifyError> {
+        self.verify.as_ref()
+    }
+
+    /// The HTTP status to answer with: 401, 413 or 400.
+    pub fn status(&self) -> StatusCode {
+        match self.kind {
+            WebhookErrorKind::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookErrorKind::InvalidEvent => StatusCode::BAD_REQUEST,
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+}
+
+impl fmt::Display for WebhookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.kind, &self.verify) {
+            (WebhookErrorKind::InvalidToken, Some(err)) => {
+                write!(f, "webhook token refused: {err}")
+            }
+            (WebhookErrorKind::MissingToken, _) => {
+                f.write_str("webhook request has no Authorization header with LiveKit's token")
+            }
+            (WebhookErrorKind::MissingBodyHash, _) => {
+                f.write_str("webhook token has no sha256 claim; it is not a webhook token")
+            }
+            (WebhookErrorKind::BodyHashMismatch, _) => {
+                f.write_str("webhook body does not match the token's sha256: it was altered")
+            }
+            (WebhookErrorKind::BodyTooLarge, _) => f.write_str("webhook body is too large"),
+            (WebhookErrorKind::InvalidEvent, _) => f.write_str("webhook body is not JSON"),
+            (WebhookErrorKind::InvalidToken, None) => f.write_str("webhook token refused"),
+        }
+    }
+}
+
+impl std::error::Error for WebhookError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.verify.as_ref().map(|err| err as _)
+    }
+}
+
+/// The verified webhook event, in the request extensions behind a [`WebhookLayer`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookEvent(pub serde_json::Value);
+
+impl WebhookEvent {
+    /// The event name (`room_started`, `participant_joined`, ...), `""` if absent.
+    pub fn name(&self) -> &str {
+        self.0.get("event").and_then(|e| e.as_str()).unwrap_or("")
+    }
+}
+
+/// A [`Layer`] that verifies webhook requests before the handler sees them: the body is
+/// buffered (up to the limit), checked against the token, parsed as JSON and handed on as a
+/// [`WebhookEvent`] (with the [`Claims`]) in the extensions; the handler still gets the body.
+/// Refusals are 401 (token or hash), 413 (too large) or 400 (not JSON), with the
+/// [`WebhookError`] in the response extensions.
+///
+/// ```
+/// use axum::{routing::post, Extension, Router};
+/// use tower_livekit_auth::webhook::{WebhookEvent, WebhookLayer};
+/// use tower_livekit_auth::{KeyRing, Verifier};
+///
+/// async fn on_webhook(Extension(event): Extension<WebhookEvent>) -> &'static str {
+///     println!("LiveKit says: {}", event.name());
+///     "ok"
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let keys = KeyRing::new().with_key("APIabcdefg", "somesecretencodedinbase62extendto32bytes")?;
+/// let app: Router = Router::new()
+///     .route("/webhook", post(on_webhook).layer(WebhookLayer::new(Verifier::new(keys))));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct WebhookLayer {
+    verifier: WebhookVerifier,
+}
+
+impl WebhookLayer {
+    /// Verifies webhooks with `verifier`'s keys.
+    pub fn new(verifier: Verifier) -> Self {
+        WebhookLayer {
+            verifier: WebhookVerifier::new(verifier),
+        }
+    }
+
+    /// Refuse bodies over `limit` bytes (default 1 MiB).
+    pub fn with_body_limit(mut self, limit: usize) -> Self {
+        self.verifier = self.verifier.with_body_limit(limit);
+        self
+    }
+}
+
+impl<S> Layer<S> for WebhookLayer {
+    type Service = Webhook<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Webhook {
+            inner,
+            verifier: self.verifier.clone(),
+        }
+    }
+}
+
+/// The middleware built by [`WebhookLayer`].
+#[derive(Clone, Debug)]
+pub struct Webhook<S> {
+    inner: S,
+    verifier: WebhookVerifier,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Webhook<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    ReqBody: Body + From<Bytes> + Send + 'static,
+    ReqBody::Data: Send,
+    ReqBody::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    ResBody: Default,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Response<ResBody>, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        // The ready service goes into the future; a clone stays for the next call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let verifier = self.verifier.clone();
+        Box::pin(async move {
+            let (mut parts, body) = request.into_parts();
+            let bytes = match Limited::new(body, verifier.body_limit).collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(err) if err.is::<http_body_util::LengthLimitError>() => {
+                    return Ok(refuse(WebhookError::new(WebhookErrorKind::BodyTooLarge)));
+                }
+                Err(_) => return Ok(refuse(WebhookError::new(WebhookErrorKind::InvalidEvent))),
+            };
+            let claims = match verifier.verify(&parts.headers, &bytes) {
+                Ok(claims) => claims,
+                Err(err) => return Ok(refuse(err)),
+            };
+            let Ok(event) = serde_json::from_slice(&bytes) else {
+                return Ok(refuse(WebhookError::new(WebhookErrorKind::InvalidEvent)));
+            };
+            parts.extensions.insert(WebhookEvent(event));
+            parts.extensions.insert(claims);
+            inner
+                .call(Request::from_parts(parts, ReqBody::from(bytes)))
+                .await
+        })
+    }
+}
+
+fn refuse<B: Default>(err: WebhookError) -> Response<B> {
+    #[cfg(feature = "tracing")]
+    tracing::info!(kind = err.kind().as_str(), "LiveKit webhook refused: {err}");
+    let mut response = Response::new(B::default());
+    *response.status_mut() = err.status();
+    response.extensions_mut().insert(err);
+    response
+}
+
+#[cfg(test)]
+mod tests;
