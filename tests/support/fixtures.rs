@@ -66,3 +66,18 @@ pub fn resolved(claims: &Claims) -> Value {
         }),
     })
 }
+
+/// The demo server's `/whoami` JSON in the fixtures' expectation format (`roomConfig` reduced
+/// to its agents' names).
+pub fn resolved_from_whoami(whoami: &Value) -> Value {
+    let mut value = whoami.clone();
+    let agents: Vec<Value> = whoami["roomConfig"]["agents"]
+        .as_array()
+        .map(|agents| agents.iter().map(|a| a["agentName"].clone()).collect())
+        .unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.remove("roomConfig");
+        object.insert("roomConfigAgents".into(), Value::Array(agents));
+    }
+    value
+}

@@ -1,0 +1,113 @@
+//! The demo app: the routes, their layers, and the shared state. Integration tests include this
+//! module with `#[path]` and serve it on 127.0.0.1, so it uses only `super::` paths.
+
+mod publish;
+mod rtc;
+mod token;
+mod twirp;
+mod webhook;
+mod whoami;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use tower_livekit_auth::webhook::WebhookLayer;
+use tower_livekit_auth::{AuthLayer, MintError, Verifier, VideoGrant};
+
+/// LiveKit's development key (`livekit-server --dev`).
+pub(crate) const DEV_KEY: &str = "devkey";
+/// LiveKit's development secret: public knowledge, for local use only.
+pub(crate) const DEV_SECRET: &str = "secret";
+
+/// What the handlers share.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) verifier: Verifier,
+    /// The LiveKit URL that `POST /token` hands out.
+    pub(crate) public_url: Arc<str>,
+    pub(crate) rooms: twirp::Rooms,
+}
+
+impl AppState {
+    pub(crate) fn new(verifier: Verifier, public_url: String) -> Self {
+        AppState {
+            verifier,
+            public_url: public_url.into(),
+            rooms: twirp::Rooms::default(),
+        }
+    }
+}
+
+/// Every route of the demo server. Fails only if the key ring is empty.
+pub(crate) fn router(state: AppState) -> Result<Router, MintError> {
+    let verifier = state.verifier.clone();
+    let token_endpoint = token::endpoint(&state)?;
+    let authenticated = Router::new()
+        .route("/whoami", get(whoami::whoami))
+        .route("/rooms/{room}/publish", post(publish::publish))
+        .layer(AuthLayer::new(verifier.clone()));
+    // The signal connection's check: browsers cannot set headers on a WebSocket, so this route
+    // also takes `?access_token=`.
+    let rtc = Router::new()
+        .route("/rtc/validate", get(rtc::validate))
+        .layer(AuthLayer::new(verifier.clone()).allow_query_token());
+    Ok(Router::new()
+        .route("/", get(|| async { "OK" }))
+        .route_service("/token", token_endpoint)
+        .route(
+            "/webhook",
+            post(webhook::receive).layer(WebhookLayer::new(verifier.clone())),
+        )
+        .merge(authenticated)
+        .merge(rtc)
+        .merge(twirp::router(verifier))
+        .with_state(state))
+}
+
+/// Ready-to-paste `curl` lines for each route, with freshly minted tokens.
+pub(crate) fn curl_examples(state: &AppState, addr: SocketAddr) -> Result<String, MintError> {
+    let keys = state.verifier.key_ring();
+    let mut api_keys: Vec<&str> = keys.api_keys().collect();
+    api_keys.sort_unstable();
+    let Some(token) = api_keys.first().and_then(|key| keys.access_token(key)) else {
+        return Ok(format!("curl http://{addr}/"));
+    };
+    let join = token
+        .clone()
+        .with_identity("demo-user")
+        .with_name("Demo User")
+        .with_video_grant(VideoGrant {
+            can_publish_sources: Some(vec!["camera".into(), "microphone".into()]),
+            ..VideoGrant::join("demo-room")
+        })
+        .to_jwt()?;
+    let admin_template = token.clone();
+    let admin = token
+        .with_identity("demo-admin")
+        .with_video_grant(VideoGrant {
+            room_create: Some(true),
+            room_list: Some(true),
+            ..VideoGrant::admin("demo-room")
+        })
+        .to_jwt()?;
+    let event = r#"{"event":"room_started","room":{"name":"demo-room"}}"#;
+    let webhook = admin_template
+        .with_sha256(tower_livekit_auth::webhook::body_sha256(event.as_bytes()))
+        .to_jwt()?;
+    let url = format!("http://{addr}");
+    let json = "-H 'Content-Type: application/json'";
+    Ok([
+        format!("curl {url}/"),
+        format!("curl -H 'Authorization: Bearer {join}' {url}/rtc/validate"),
+        format!("curl '{url}/rtc/validate?access_token={join}'"),
+        format!("curl -H 'Authorization: Bearer {join}' {url}/whoami"),
+        format!("curl -i -X POST -H 'Authorization: Bearer {join}' {json} -d '{{\"source\":\"camera\"}}' {url}/rooms/demo-room/publish"),
+        format!("curl -X POST -H 'Authorization: Bearer {admin}' {json} -d '{{\"name\":\"demo-room\"}}' {url}/twirp/livekit.RoomService/CreateRoom"),
+        format!("curl -X POST -H 'Authorization: Bearer {admin}' {json} -d '{{}}' {url}/twirp/livekit.RoomService/ListRooms"),
+        format!("curl -X POST {json} -d '{{\"room_name\":\"demo-room\",\"room_config\":{{\"agents\":[{{\"agent_name\":\"my-agent\"}}]}}}}' {url}/token"),
+        format!("curl -X POST -H 'Authorization: {webhook}' -H 'Content-Type: application/webhook+json' -d '{event}' {url}/webhook"),
+    ]
+    .join("\n"))
+}

@@ -1,0 +1,26 @@
+//! `GET /rtc/validate`: LiveKit's connection check (spec §5), in the server's order.
+
+use axum::http::StatusCode;
+use tower_livekit_auth::Claims;
+
+pub(crate) async fn validate(claims: Claims) -> (StatusCode, &'static str) {
+    let Some(video) = claims.video() else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "permissions denied: no video grant",
+        );
+    };
+    if video.room_join != Some(true) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "permissions denied: no join grant",
+        );
+    }
+    if claims.identity().is_empty() {
+        return (StatusCode::BAD_REQUEST, "identity cannot be empty");
+    }
+    if claims.room().is_empty() {
+        return (StatusCode::BAD_REQUEST, "no room name");
+    }
+    (StatusCode::OK, "success")
+}

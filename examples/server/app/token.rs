@@ -1,0 +1,49 @@
+//! `POST /token`: the standardized token endpoint with a development policy: anyone may join
+//! the requested room (or a generated one), with a generated identity when none is given.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tower_livekit_auth::endpoint::{TokenEndpoint, TokenGrant, TokenPolicy, TokenRequest};
+use tower_livekit_auth::{MintError, VideoGrant};
+
+use super::AppState;
+
+/// A short name nobody else is likely to have: the time and a counter.
+fn generated(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}-{:x}{n:x}", nanos & 0xffff)
+}
+
+/// Development policy: no authentication of the caller. A real application checks its own
+/// session or API key in `_head` before granting anything.
+async fn dev_policy(
+    _head: http::request::Parts,
+    request: TokenRequest,
+) -> Result<TokenGrant, tower_livekit_auth::endpoint::TokenRefusal> {
+    let identity = request
+        .participant_identity
+        .clone()
+        .filter(|i| !i.is_empty())
+        .unwrap_or_else(|| generated("user"));
+    let room = request
+        .room_name
+        .clone()
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| generated("room"));
+    Ok(TokenGrant::from_request(&request, identity).with_video_grant(VideoGrant::join(room)))
+}
+
+pub(crate) fn endpoint(
+    state: &AppState,
+) -> Result<TokenEndpoint<impl TokenPolicy + Clone>, MintError> {
+    let keys = state.verifier.key_ring();
+    let mut api_keys: Vec<&str> = keys.api_keys().collect();
+    api_keys.sort_unstable();
+    let api_key = api_keys.first().copied().unwrap_or_default();
+    TokenEndpoint::new(&keys, api_key, state.public_url.to_string(), dev_policy)
+}

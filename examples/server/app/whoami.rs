@@ -1,0 +1,21 @@
+//! `GET /whoami`: the verified token with every permission resolved.
+
+use axum::Json;
+use serde_json::{json, Value};
+use tower_livekit_auth::Claims;
+
+pub(crate) async fn whoami(claims: Claims) -> Json<Value> {
+    Json(json!({
+        "identity": claims.identity(),
+        "name": claims.name(),
+        "kind": claims.kind().as_str(),
+        "metadata": claims.metadata(),
+        "attributes": claims.attributes(),
+        "apiKey": claims.api_key(),
+        "expiresAt": claims.expires_at(),
+        "room": claims.room(),
+        "permissions": claims.permissions(),
+        "sip": {"admin": claims.is_sip_admin(), "call": claims.can_make_sip_calls()},
+        "roomConfig": claims.room_config(),
+    }))
+}

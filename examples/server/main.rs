@@ -1,0 +1,124 @@
+//! The demo server: every use of `tower-livekit-auth` in one axum app.
+//!
+//! ```sh
+//! cargo run --example server                      # LiveKit's dev key devkey/secret, 127.0.0.1:7880
+//! LIVEKIT_KEYS="APIxxx: <secret>" cargo run --example server -- --bind 127.0.0.1:9000
+//! ```
+//!
+//! Keys come from `LIVEKIT_KEYS` (YAML `key: secret` lines, as the LiveKit server reads them) or
+//! `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET`; without either, the dev key with a warning. At
+//! start it prints the address and a ready-to-paste `curl` line per route.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod app;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use tower_livekit_auth::{KeyErrorKind, KeyRing, Verifier};
+
+struct Args {
+    bind: SocketAddr,
+    public_url: Option<String>,
+}
+
+const USAGE: &str = "usage: server [--bind ADDR] [--public-url URL]
+  --bind ADDR        address to listen on (default 127.0.0.1:7880)
+  --public-url URL   the LiveKit URL handed out by POST /token (default ws://ADDR)";
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        bind: SocketAddr::from(([127, 0, 0, 1], 7880)),
+        public_url: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--bind" => {
+                let text = value("--bind")?;
+                args.bind = text.parse().map_err(|_| {
+                    format!("--bind: `{text}` is not an address like 127.0.0.1:7880")
+                })?;
+            }
+            "--public-url" => args.public_url = Some(value("--public-url")?),
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(args)
+}
+
+/// The keys from the environment, or LiveKit's dev key when none are set.
+fn load_keys() -> Result<(KeyRing, bool), String> {
+    match KeyRing::from_env() {
+        Ok(keys) => Ok((keys, false)),
+        Err(err) if err.kind() == KeyErrorKind::MissingEnv => {
+            let dev = KeyRing::new()
+                .allow_weak_secrets()
+                .with_key(app::DEV_KEY, app::DEV_SECRET)
+                .map_err(|e| e.to_string())?;
+            Ok((dev, true))
+        }
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("error: {message}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let (keys, dev) = match load_keys() {
+        Ok(keys) => keys,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if dev {
+        eprintln!(
+            "warning: no LIVEKIT_KEYS or LIVEKIT_API_KEY/LIVEKIT_API_SECRET set; using LiveKit's \
+             development key `{}` with its public secret. Never use it in production.",
+            app::DEV_KEY
+        );
+    }
+    let listener = match tokio::net::TcpListener::bind(args.bind).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("error: cannot listen on {}: {err}", args.bind);
+            return ExitCode::from(1);
+        }
+    };
+    let addr = listener.local_addr().unwrap_or(args.bind);
+    let public_url = args.public_url.unwrap_or_else(|| format!("ws://{addr}"));
+    let state = app::AppState::new(Verifier::new(keys), public_url);
+    println!("listening on http://{addr}");
+    match app::curl_examples(&state, addr) {
+        Ok(lines) => println!("{lines}"),
+        Err(err) => eprintln!("warning: cannot mint the example tokens: {err}"),
+    }
+    let router = match app::router(state.clone()) {
+        Ok(router) => router,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let server = axum::serve(listener, router).with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    if let Err(err) = server.await {
+        eprintln!("error: {err}");
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}

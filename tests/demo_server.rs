@@ -1,0 +1,504 @@
+//! The demo server (`examples/server/`) on 127.0.0.1, driven over real HTTP with reqwest and
+//! with tokens from the SDK interop fixtures.
+
+mod support;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/server/app/mod.rs"]
+mod app;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::Sha256;
+use support::fixtures::{key_ring, resolved_from_whoami, tokens};
+use tower_livekit_auth::{AccessToken, Verifier, VideoGrant};
+
+const KEY: &str = "APIfixture0001";
+
+/// A running demo server whose verifier reads the time from `clock`.
+struct Server {
+    base: String,
+    clock: Arc<AtomicU64>,
+    secret: String,
+    http: reqwest::Client,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let fixtures = tokens();
+        let clock = Arc::new(AtomicU64::new(1_763_900_100));
+        let shared = clock.clone();
+        let verifier = Verifier::new(key_ring(&fixtures.keys))
+            .with_clock(move || UNIX_EPOCH + Duration::from_secs(shared.load(Ordering::SeqCst)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("address");
+        let state = app::AppState::new(verifier, format!("ws://{addr}"));
+        tokio::spawn(
+            async move { axum::serve(listener, app::router(state).expect("router")).await },
+        );
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client");
+        Server {
+            base: format!("http://{addr}"),
+            clock,
+            secret: fixtures.keys[KEY].clone(),
+            http,
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.clock.load(Ordering::SeqCst)
+    }
+
+    fn mint(&self, token: AccessToken) -> String {
+        token
+            .to_jwt_at(UNIX_EPOCH + Duration::from_secs(self.now()))
+            .expect("mints")
+    }
+
+    fn token(&self) -> AccessToken {
+        AccessToken::new(KEY, &self.secret)
+    }
+
+    /// Signs any payload (for shapes `AccessToken` refuses to mint).
+    fn sign(&self, payload: Value) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
+            URL_SAFE_NO_PAD.encode(payload.to_string())
+        );
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes()).expect("key");
+        mac.update(input.as_bytes());
+        format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, String) {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        (response.status(), response.text().await.expect("body"))
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: &str) -> (StatusCode, String) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        (response.status(), response.text().await.expect("body"))
+    }
+}
+
+#[tokio::test]
+async fn root_answers_ok_without_a_token() {
+    let server = Server::start().await;
+    assert_eq!(server.get("/", None).await, (StatusCode::OK, "OK".into()));
+}
+
+#[tokio::test]
+async fn whoami_resolves_every_accepted_fixture_like_the_fixture_says() {
+    let server = Server::start().await;
+    let fixtures = tokens();
+    let mut checked = 0;
+    for case in fixtures.cases.iter().filter(|c| c.accepted()) {
+        server.clock.store(case.now, Ordering::SeqCst);
+        let (status, body) = server.get("/whoami", Some(&case.token)).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", case.name);
+        let whoami: Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(
+            Some(&resolved_from_whoami(&whoami)),
+            case.claims.as_ref(),
+            "{}",
+            case.name
+        );
+        checked += 1;
+    }
+    assert!(checked >= 40, "only {checked} fixtures checked");
+}
+
+#[tokio::test]
+async fn whoami_refuses_every_rejected_fixture_with_401() {
+    let server = Server::start().await;
+    for case in tokens().cases.iter().filter(|c| !c.accepted()) {
+        server.clock.store(case.now, Ordering::SeqCst);
+        let (status, body) = server.get("/whoami", Some(&case.token)).await;
+        // A credential with characters no token has is not even a bearer token (RFC 6750
+        // b64token): 400 invalid_request rather than 401.
+        let b64token = case
+            .token
+            .trim_end_matches('=')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+        let expected = if b64token {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        assert_eq!(status, expected, "{}", case.name);
+        assert!(!body.contains(&case.token));
+    }
+}
+
+#[tokio::test]
+async fn rtc_validate_follows_the_servers_order() {
+    let server = Server::start().await;
+    let now = server.now();
+    let join = server.mint(
+        server
+            .token()
+            .with_identity("alice")
+            .with_video_grant(VideoGrant::join("r")),
+    );
+    assert_eq!(
+        server.get("/rtc/validate", Some(&join)).await,
+        (StatusCode::OK, "success".into())
+    );
+    let query = format!("/rtc/validate?access_token={join}");
+    assert_eq!(
+        server.get(&query, None).await,
+        (StatusCode::OK, "success".into())
+    );
+    // Missing and bad tokens.
+    assert_eq!(
+        server.get("/rtc/validate", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        server.get("/rtc/validate?access_token=a.b.c", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // A present header wins over a valid query token.
+    let bad_header = server
+        .http
+        .get(format!("{}{query}", server.base))
+        .bearer_auth("x.y.z")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(bad_header.status(), StatusCode::UNAUTHORIZED);
+    // No video grant; roomJoin false.
+    let no_video = server.mint(server.token().with_identity("alice"));
+    assert_eq!(
+        server.get("/rtc/validate", Some(&no_video)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let admin = server.mint(
+        server
+            .token()
+            .with_identity("alice")
+            .with_video_grant(VideoGrant::admin("r")),
+    );
+    assert_eq!(
+        server.get("/rtc/validate", Some(&admin)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Empty identity, then empty room: 400 with the server's messages.
+    let exp = now + 600;
+    let anonymous =
+        server.sign(json!({"iss": KEY, "exp": exp, "video": {"roomJoin": true, "room": "r"}}));
+    assert_eq!(
+        server.get("/rtc/validate", Some(&anonymous)).await,
+        (StatusCode::BAD_REQUEST, "identity cannot be empty".into())
+    );
+    let roomless =
+        server.sign(json!({"iss": KEY, "sub": "a", "exp": exp, "video": {"roomJoin": true}}));
+    assert_eq!(
+        server.get("/rtc/validate", Some(&roomless)).await,
+        (StatusCode::BAD_REQUEST, "no room name".into())
+    );
+}
+
+#[tokio::test]
+async fn publish_checks_room_and_source() {
+    let server = Server::start().await;
+    let camera_only = server.mint(server.token().with_identity("alice").with_video_grant(
+        VideoGrant {
+            can_publish_sources: Some(vec!["camera".into()]),
+            ..VideoGrant::join("stage")
+        },
+    ));
+    let t = Some(camera_only.as_str());
+    assert_eq!(
+        server
+            .post("/rooms/stage/publish", t, r#"{"source":"camera"}"#)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        server
+            .post("/rooms/stage/publish", t, r#"{"source":"microphone"}"#)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        server
+            .post("/rooms/other/publish", t, r#"{"source":"camera"}"#)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        server
+            .post("/rooms/stage/publish", t, r#"{"source":"CAMERA"}"#)
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        server
+            .post("/rooms/stage/publish", t, r#"{"src":1}"#)
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        server.post("/rooms/stage/publish", t, "not json").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        server
+            .post("/rooms/stage/publish", None, r#"{"source":"camera"}"#)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn twirp_room_service_enforces_grants_with_twirp_errors() {
+    let server = Server::start().await;
+    let admin = server.mint(server.token().with_video_grant(VideoGrant {
+        room_create: Some(true),
+        room_list: Some(true),
+        ..VideoGrant::admin("lobby")
+    }));
+    let joiner = server.mint(
+        server
+            .token()
+            .with_identity("bob")
+            .with_video_grant(VideoGrant::join("lobby")),
+    );
+    let rpc = |method: &str| format!("/twirp/livekit.RoomService/{method}");
+    let (status, body) = server
+        .post(
+            &rpc("CreateRoom"),
+            Some(&admin),
+            r#"{"name":"lobby","maxParticipants":3}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let room: Value = serde_json::from_str(&body).expect("room JSON");
+    assert_eq!(
+        (room["name"].as_str(), room["maxParticipants"].as_u64()),
+        (Some("lobby"), Some(3))
+    );
+    let (status, body) = server.post(&rpc("ListRooms"), Some(&admin), "{}").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).expect("JSON")["rooms"][0]["name"],
+        "lobby"
+    );
+
+    let expect_error =
+        |(status, body): (StatusCode, String), want_status: StatusCode, code: &str| {
+            assert_eq!(status, want_status, "{body}");
+            assert_eq!(
+                serde_json::from_str::<Value>(&body).expect("twirp error JSON")["code"],
+                code
+            );
+        };
+    expect_error(
+        server
+            .post(&rpc("CreateRoom"), Some(&joiner), r#"{"name":"x"}"#)
+            .await,
+        StatusCode::FORBIDDEN,
+        "permission_denied",
+    );
+    expect_error(
+        server.post(&rpc("ListRooms"), None, "{}").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+    expect_error(
+        server.post(&rpc("ListRooms"), Some("a.b.c"), "{}").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+    expect_error(
+        server
+            .post(
+                &rpc("ListParticipants"),
+                Some(&admin),
+                r#"{"room":"other"}"#,
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+        "permission_denied",
+    );
+    expect_error(
+        server
+            .post(&rpc("DeleteRoom"), Some(&admin), r#"{"room":"ghost"}"#)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    expect_error(
+        server.post(&rpc("CreateRoom"), Some(&admin), "{").await,
+        StatusCode::BAD_REQUEST,
+        "malformed",
+    );
+    expect_error(
+        server.post(&rpc("Teleport"), Some(&admin), "{}").await,
+        StatusCode::NOT_FOUND,
+        "bad_route",
+    );
+
+    let (status, body) = server
+        .post(
+            &rpc("UpdateRoomMetadata"),
+            Some(&admin),
+            r#"{"room":"lobby","metadata":"m"}"#,
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            serde_json::from_str::<Value>(&body).expect("JSON")["metadata"].as_str()
+        ),
+        (StatusCode::OK, Some("m"))
+    );
+    assert_eq!(
+        server
+            .post(&rpc("DeleteRoom"), Some(&admin), r#"{"room":"lobby"}"#)
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn token_endpoint_mints_from_the_js_clients_exact_request() {
+    let server = Server::start().await;
+    // What the LiveKit JS client's endpoint TokenSource sends.
+    let body = r#"{"room_name":"support-room","participant_identity":"visitor-1","participant_name":"Visitor","participant_metadata":"{\"plan\":\"pro\"}","participant_attributes":{"locale":"fr"},"room_config":{"agents":[{"agent_name":"support-agent","metadata":"{\"tier\":1}"}]}}"#;
+    let (status, text) = server.post("/token", None, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+    let json: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(json["server_url"], server.base.replace("http://", "ws://"));
+    let token = json["participant_token"].as_str().expect("token");
+    // The endpoint mints with the real clock.
+    let claims = Verifier::new(key_ring(&tokens().keys))
+        .verify(token)
+        .expect("minted token verifies");
+    assert_eq!(
+        (claims.identity(), claims.name(), claims.room()),
+        ("visitor-1", "Visitor", "support-room")
+    );
+    assert!(claims.can_join());
+    let config = claims.room_config().expect("roomConfig");
+    assert_eq!(
+        config.agents[0].agent_name.as_deref(),
+        Some("support-agent")
+    );
+    // The empty request gets generated names.
+    let (status, text) = server.post("/token", None, "{}").await;
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+}
+
+#[tokio::test]
+async fn token_endpoint_answers_bad_input_with_json_4xx() {
+    let server = Server::start().await;
+    let huge = format!(r#"{{"participant_metadata":"{}"}}"#, "x".repeat(70 * 1024));
+    for (body, status) in [
+        ("{", StatusCode::BAD_REQUEST),
+        ("null", StatusCode::BAD_REQUEST),
+        (r#"{"room_name":["a"]}"#, StatusCode::BAD_REQUEST),
+        (
+            r#"{"room_config":{"agents":{"agent_name":"x"}}}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            r#"{"room_config":{"egress":{"room":{"room_name":"x"}}}}"#,
+            StatusCode::FORBIDDEN,
+        ),
+        (huge.as_str(), StatusCode::PAYLOAD_TOO_LARGE),
+    ] {
+        let (got, text) = server.post("/token", None, body).await;
+        assert_eq!(got, status, "{}: {text}", &body[..body.len().min(60)]);
+        let json: Value = serde_json::from_str(&text).expect("JSON error body");
+        assert!(json["error"].is_string(), "{text}");
+    }
+    let get = server
+        .http
+        .get(format!("{}/token", server.base))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let text = server
+        .http
+        .post(format!("{}/token", server.base))
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[derive(serde::Deserialize)]
+struct WebhookCase {
+    name: String,
+    body: String,
+    authorization: String,
+    now: u64,
+    expect: String,
+}
+
+#[tokio::test]
+async fn webhook_route_accepts_node_signed_events_and_refuses_altered_ones() {
+    let server = Server::start().await;
+    let fixtures: Value =
+        serde_json::from_str(include_str!("fixtures/webhooks.json")).expect("JSON");
+    let cases: Vec<WebhookCase> = serde_json::from_value(fixtures["cases"].clone()).expect("cases");
+    for case in cases {
+        server.clock.store(case.now, Ordering::SeqCst);
+        let mut request = server
+            .http
+            .post(format!("{}/webhook", server.base))
+            .header("content-type", "application/webhook+json")
+            .body(case.body.clone());
+        if !case.authorization.is_empty() {
+            request = request.header("authorization", &case.authorization);
+        }
+        let status = request.send().await.expect("request").status();
+        let expected = if case.expect == "accept" {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(status, expected, "{}", case.name);
+    }
+}
