@@ -158,6 +158,20 @@ impl fmt::Debug for Verifier {
     }
 }
 
+/// Reads a token's claims **without verifying anything**: no signature, no time, no key. For
+/// debugging tools (`token decode`) and logs only; never for a decision.
+///
+/// ```
+/// use tower_livekit_auth::verify::decode_unverified;
+///
+/// let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWRvZXMtbm90LW1hdHRlci1oZXJlLXh4";
+/// assert_eq!(decode_unverified(token)?.identity(), "alice");
+/// # Ok::<(), tower_livekit_auth::VerifyError>(())
+/// ```
+pub fn decode_unverified(token: &str) -> Result<Claims, VerifyError> {
+    token::decode_unverified(token.as_bytes()).map(Claims::from_data)
+}
+
 /// Whole seconds since the Unix epoch (negative before it).
 pub(crate) fn unix_seconds(time: SystemTime) -> f64 {
     match time.duration_since(UNIX_EPOCH) {
