@@ -65,3 +65,8 @@ pub use keys::{KeyError, KeyErrorKind, KeyRing};
 pub use middleware::{AuthLayer, RequireLayer};
 pub use mint::{AccessToken, MintError, MintErrorKind};
 pub use verify::{Verifier, VerifyError, VerifyErrorKind};
+
+/// The README's example, compiled as a doc test so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

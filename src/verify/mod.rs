@@ -1,5 +1,6 @@
 //! [`Verifier`]: token text → [`Claims`], or a [`VerifyError`] saying why not.
 
+mod cache;
 mod error;
 mod header;
 mod token;
@@ -12,6 +13,7 @@ use arc_swap::ArcSwap;
 
 pub use error::{VerifyError, VerifyErrorKind};
 
+use self::cache::TokenCache;
 use crate::claims::Claims;
 use crate::keys::KeyRing;
 
@@ -62,6 +64,7 @@ pub struct Verifier {
     keys: Arc<ArcSwap<KeyRing>>,
     options: Options,
     clock: Option<Clock>,
+    cache: Option<Arc<TokenCache>>,
 }
 
 #[derive(Clone, Debug)]
@@ -82,6 +85,7 @@ impl Verifier {
                 max_token_len: DEFAULT_MAX_TOKEN_LEN,
             },
             clock: None,
+            cache: None,
         }
     }
 
@@ -110,6 +114,33 @@ impl Verifier {
         self
     }
 
+    /// Remember up to `max_entries` tokens that verified (and about `max_bytes` of memory at
+    /// most), so that a client presenting the same token again skips the signature and the JSON.
+    /// Every hit still checks `exp`, `nbf`, `iat` and `aud` against the clock; rotating the keys
+    /// empties the cache. Off by default. Clones made after this call share the cache.
+    ///
+    /// ```
+    /// use tower_livekit_auth::{AccessToken, KeyRing, Verifier};
+    ///
+    /// let secret = "somesecretencodedinbase62extendto32bytes";
+    /// let verifier = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret)?)
+    ///     .with_cache(10_000, 16 * 1024 * 1024);
+    /// let token = AccessToken::new("APIabcdefg", secret).with_identity("a").to_jwt()?;
+    /// let first = verifier.verify(&token)?; // verified and remembered
+    /// let again = verifier.verify(&token)?; // a hit: times checked, no MAC, no JSON
+    /// assert_eq!(first, again);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_cache(mut self, max_entries: usize, max_bytes: usize) -> Self {
+        self.cache = Some(Arc::new(TokenCache::new(max_entries, max_bytes)));
+        self
+    }
+
+    /// How many tokens the cache holds now (0 without a cache).
+    pub fn cached_tokens(&self) -> usize {
+        self.cache.as_ref().map_or(0, |cache| cache.len())
+    }
+
     /// The current time, from the injected clock or the system's.
     pub fn now(&self) -> SystemTime {
         self.clock
@@ -124,15 +155,31 @@ impl Verifier {
 
     /// Verifies `token` as if the time were `now`.
     pub fn verify_at(&self, token: &str, now: SystemTime) -> Result<Claims, VerifyError> {
+        let now = unix_seconds(now);
+        let Some(cache) = &self.cache else {
+            let keys = self.keys.load();
+            return token::verify(token.as_bytes(), &keys, &self.options, now)
+                .map(Claims::from_data);
+        };
+        if let Some(claims) = cache.get(token) {
+            token::check_claims(claims.data(), &self.options, now)?;
+            return Ok(claims);
+        }
+        // Read before the keys: a rotation after this point makes the insert a no-op.
+        let generation = cache.generation();
         let keys = self.keys.load();
-        token::verify(token.as_bytes(), &keys, &self.options, unix_seconds(now))
-            .map(Claims::from_data)
+        let claims = Claims::from_data(token::verify(token.as_bytes(), &keys, &self.options, now)?);
+        cache.insert(token, &claims, generation);
+        Ok(claims)
     }
 
     /// Replaces the key ring of this verifier and of every clone of it. Requests already being
     /// verified finish with the old keys; every later one sees the new keys.
     pub fn rotate(&self, keys: KeyRing) {
         self.keys.store(Arc::new(keys));
+        if let Some(cache) = &self.cache {
+            cache.invalidate();
+        }
     }
 
     /// The key ring in use now.
@@ -154,6 +201,10 @@ impl fmt::Debug for Verifier {
             .field("audience", &self.options.audience)
             .field("max_token_len", &self.options.max_token_len)
             .field("clock", &self.clock.as_ref().map(|_| "injected"))
+            .field(
+                "cached_tokens",
+                &self.cache.as_ref().map(|c| (c.len(), c.bytes())),
+            )
             .finish()
     }
 }

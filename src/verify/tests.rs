@@ -394,3 +394,120 @@ fn wrong_typed_grants_name_the_claim() {
         assert!(err.to_string().contains(claim));
     }
 }
+
+fn cached() -> Verifier {
+    verifier().with_cache(100, 1 << 20)
+}
+
+#[test]
+fn cache_hit_returns_the_same_claims_and_still_checks_the_clock() {
+    let v = cached();
+    let first = v.verify_at(V1, at(1_700_000_100)).expect("verifies");
+    assert_eq!(v.cached_tokens(), 1);
+    assert_eq!(v.verify_at(V1, at(1_700_000_200)).expect("hit"), first);
+    assert_eq!(
+        v.verify_at(V1, at(1_700_021_660))
+            .map_err(|e| e.kind())
+            .err(),
+        Some(VerifyErrorKind::Expired)
+    );
+    assert_eq!(
+        v.verify_at(V1, at(1_699_999_939))
+            .map_err(|e| e.kind())
+            .err(),
+        Some(VerifyErrorKind::NotYetValid)
+    );
+    assert_eq!(
+        v.verify_at(V1, at(1_700_021_659))
+            .expect("hit within leeway"),
+        first
+    );
+}
+
+#[test]
+fn cache_never_stores_rejections_nor_confuses_tokens() {
+    let v = cached();
+    assert!(v.verify_at(V5, at(1_700_000_100)).is_err());
+    assert!(v.verify_at(V3, at(1_700_000_100)).is_err());
+    assert_eq!(v.cached_tokens(), 0);
+    v.verify_at(V2, at(1_700_000_100)).expect("verifies");
+    // V5 has V2's header and payload with another signature: still refused after V2 is cached.
+    assert_eq!(
+        v.verify_at(V5, at(1_700_000_100))
+            .map_err(|e| e.kind())
+            .err(),
+        Some(VerifyErrorKind::InvalidSignature)
+    );
+}
+
+#[test]
+fn rotation_empties_the_cache_and_refuses_tokens_of_removed_keys() {
+    let v = cached();
+    v.verify_at(V1, at(1_700_000_100)).expect("verifies");
+    v.rotate(
+        KeyRing::new()
+            .allow_weak_secrets()
+            .with_key("devkey", "secret")
+            .expect("dev"),
+    );
+    assert_eq!(v.cached_tokens(), 0);
+    assert_eq!(
+        v.verify_at(V1, at(1_700_000_100))
+            .map_err(|e| e.kind())
+            .err(),
+        Some(VerifyErrorKind::UnknownKey)
+    );
+}
+
+#[test]
+fn cache_is_bounded_in_entries_and_bytes() {
+    let tokens: Vec<String> = (0..200)
+        .map(|i| {
+            sign(
+                HS256,
+                &format!(r#"{{"iss":"{KEY}","sub":"u{i}","exp":1700021600}}"#),
+                SECRET,
+            )
+        })
+        .collect();
+    let by_entries = verifier().with_cache(32, 1 << 20);
+    let by_bytes = verifier().with_cache(10_000, 16 * 1024);
+    for token in &tokens {
+        by_entries
+            .verify_at(token, at(1_700_000_100))
+            .expect("verifies");
+        by_bytes
+            .verify_at(token, at(1_700_000_100))
+            .expect("verifies");
+    }
+    assert!(
+        by_entries.cached_tokens() <= 32,
+        "{}",
+        by_entries.cached_tokens()
+    );
+    assert!(by_entries.cached_tokens() >= 16);
+    let bytes = by_bytes
+        .cache
+        .as_ref()
+        .map(|c| c.bytes())
+        .unwrap_or_default();
+    assert!(bytes <= 16 * 1024, "{bytes}");
+    assert!(by_bytes.cached_tokens() > 0);
+    // Every token still verifies, cached or not.
+    for token in &tokens {
+        assert!(by_entries.verify_at(token, at(1_700_000_100)).is_ok());
+    }
+}
+
+#[test]
+fn cached_audience_is_checked_on_every_hit() {
+    let token = sign(
+        HS256,
+        &format!(r#"{{"iss":"{KEY}","exp":1700021600,"aud":"svc"}}"#),
+        SECRET,
+    );
+    let v = verifier().with_audience("svc").with_cache(10, 1 << 20);
+    assert!(v.verify_at(&token, at(1_700_000_100)).is_ok());
+    assert!(v.verify_at(&token, at(1_700_000_100)).is_ok());
+    assert_eq!(v.cached_tokens(), 1);
+}

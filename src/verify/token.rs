@@ -58,6 +58,17 @@ pub(super) fn verify(
     options: &Options,
     now: f64,
 ) -> Result<ClaimsData, VerifyError> {
+    let data = authenticate(token, keys, options)?;
+    check_claims(&data, options, now)?;
+    Ok(data)
+}
+
+/// Everything that does not depend on the time: format, algorithm, key, signature.
+fn authenticate(
+    token: &[u8],
+    keys: &KeyRing,
+    options: &Options,
+) -> Result<ClaimsData, VerifyError> {
     if token.len() > options.max_token_len {
         return Err(VerifyError::new(VerifyErrorKind::TokenTooLong));
     }
@@ -91,14 +102,23 @@ pub(super) fn verify(
     mac.update(segments.signing_input);
     mac.verify_slice(&signature)
         .map_err(|_| VerifyError::new(VerifyErrorKind::InvalidSignature))?;
+    Ok(data)
+}
 
-    check_times(&data, options.leeway, now)?;
+/// What depends on the time or the configuration: `exp`, `nbf`, `iat`, `aud`. Run again on
+/// every cache hit.
+pub(super) fn check_claims(
+    data: &ClaimsData,
+    options: &Options,
+    now: f64,
+) -> Result<(), VerifyError> {
+    check_times(data, options.leeway, now)?;
     if let Some(audience) = options.audience.as_deref() {
         if !data.aud.as_ref().is_some_and(|aud| aud.contains(audience)) {
             return Err(VerifyError::new(VerifyErrorKind::InvalidAudience));
         }
     }
-    Ok(data)
+    Ok(())
 }
 
 /// The claims of a token whose signature and times are not checked.
