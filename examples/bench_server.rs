@@ -1,0 +1,120 @@
+//! The HTTP benchmark's server: the same trivial route with and without the middleware, for
+//! `scripts/bench_http.sh` (wrk on 127.0.0.1).
+//!
+//! ```sh
+//! cargo run --release --example bench_server -- 127.0.0.1:7881 tokens.txt
+//! ```
+//!
+//! - `GET /plain`  no layer at all
+//! - `GET /auth`   `AuthLayer`, every request verified
+//! - `GET /cached` `AuthLayer` over a verifier with the token cache
+//!
+//! At start it writes `tokens.txt`: one valid token per line, then an `expired` and a `forged`
+//! token on lines starting with those words, for the load scripts. It runs on one thread (a
+//! current-thread runtime) so that `taskset` pins the whole server to one core.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use axum::routing::get;
+use axum::{Extension, Router};
+use tower_livekit_auth::{AccessToken, AuthLayer, Claims, KeyRing, Verifier, VideoGrant};
+
+const KEY: &str = "APIbenchhttp01";
+const SECRET: &str = "benchHttpSecret0123456789abcdefghijklmnopqr";
+
+fn token(i: usize, now: SystemTime) -> Result<String, tower_livekit_auth::MintError> {
+    AccessToken::new(KEY, SECRET)
+        .with_identity(format!("participant-{i:04}"))
+        .with_name(format!("Participant {i}"))
+        .with_metadata(format!(r#"{{"seat":{i},"role":"speaker"}}"#))
+        .with_attributes([("team", "blue"), ("locale", "en-US")])
+        .with_video_grant(VideoGrant {
+            can_publish_sources: Some(vec!["camera".into(), "microphone".into()]),
+            ..VideoGrant::join(format!("room-{}", i % 8))
+        })
+        .to_jwt_at(now)
+}
+
+fn write_tokens(path: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let now = SystemTime::now();
+    let mut lines: Vec<String> = (0..64).map(|i| token(i, now)).collect::<Result<_, _>>()?;
+    let expired = token(0, now - Duration::from_secs(7 * 3600))?;
+    let valid = token(1, now)?;
+    let forged = format!(
+        "{}{}",
+        &valid[..valid.len() - 2],
+        if valid.ends_with("AA") { "BB" } else { "AA" }
+    );
+    lines.push(format!("expired {expired}"));
+    lines.push(format!("forged {forged}"));
+    std::fs::write(path, lines.join("\n") + "\n")?;
+    Ok(())
+}
+
+async fn identity(Extension(claims): Extension<Claims>) -> String {
+    claims.identity().to_owned()
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:7881".into());
+    let tokens = args.next().unwrap_or_else(|| "tokens.txt".into());
+    if let Err(err) = write_tokens(&tokens) {
+        eprintln!("error: cannot write {tokens}: {err}");
+        return ExitCode::from(1);
+    }
+    let keys = match KeyRing::new().with_key(KEY, SECRET) {
+        Ok(keys) => keys,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let verifier = Verifier::new(keys.clone());
+    let cached = Verifier::new(keys).with_cache(100_000, 64 * 1024 * 1024);
+    let app = Router::new()
+        .route("/plain", get(|| async { "participant-0000" }))
+        .merge(
+            Router::new()
+                .route("/auth", get(identity))
+                .layer(AuthLayer::new(verifier)),
+        )
+        .merge(
+            Router::new()
+                .route("/cached", get(identity))
+                .layer(AuthLayer::new(cached)),
+        );
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(&addr).await {
+            Ok(listener) => listener,
+            Err(err) => {
+                eprintln!("error: cannot listen on {addr}: {err}");
+                return ExitCode::from(1);
+            }
+        };
+        println!(
+            "listening on http://{}",
+            listener.local_addr().map_or(addr, |a| a.to_string())
+        );
+        match axum::serve(listener, app).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
