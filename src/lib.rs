@@ -46,6 +46,8 @@
 //! - `tracing`: one `tracing` event per refused request, with the reason and the API key
 //!   when known, never the token.
 
+#![forbid(unsafe_code)]
+
 #[cfg(feature = "axum")]
 pub mod axum;
 pub mod claims;

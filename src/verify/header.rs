@@ -31,11 +31,12 @@ pub(super) fn check(segment: &[u8]) -> Result<(), VerifyError> {
     if segment.len() > MAX_HEADER_LEN {
         return Err(VerifyError::malformed("the header is too long"));
     }
-    let json = URL_SAFE_NO_PAD
-        .decode(segment)
+    let mut buffer = [0u8; MAX_HEADER_LEN];
+    let len = URL_SAFE_NO_PAD
+        .decode_slice(segment, &mut buffer)
         .map_err(|_| VerifyError::malformed("the header is not base64url without padding"))?;
     let mut outcome = None;
-    let mut de = serde_json::Deserializer::from_slice(&json);
+    let mut de = serde_json::Deserializer::from_slice(&buffer[..len]);
     let parsed = HeaderSeed {
         outcome: &mut outcome,
     }

@@ -1,0 +1,77 @@
+//! Verification allocates nothing beyond the claims it returns: the same number of allocations
+//! as parsing the payload into `Claims` alone, plus the `Arc` that makes them cheap to clone.
+//! Counted with a global allocator, on one thread.
+
+// A counting global allocator needs `unsafe impl GlobalAlloc`; it only forwards to `System`.
+// The crate itself forbids unsafe code (`#![forbid(unsafe_code)]` in src/lib.rs).
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::time::{Duration, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use tower_livekit_auth::{AccessToken, Claims, KeyRing, Verifier, VideoGrant};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let value = f();
+    (ALLOCATIONS.with(Cell::get) - before, value)
+}
+
+#[test]
+fn verify_allocates_only_the_claims() {
+    let secret = "allocationSecret0123456789abcdefghijklmnop";
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let token = AccessToken::new("APIalloc", secret)
+        .with_identity("participant-0001")
+        .with_name("Participant 1")
+        .with_metadata(r#"{"seat":1}"#)
+        .with_attributes([("team", "blue"), ("locale", "en-US")])
+        .with_video_grant(VideoGrant {
+            can_publish_sources: Some(vec!["camera".into(), "microphone".into()]),
+            ..VideoGrant::join("room-1")
+        })
+        .to_jwt_at(now)
+        .expect("mints");
+    let verifier = Verifier::new(KeyRing::new().with_key("APIalloc", secret).expect("key"));
+    let payload = URL_SAFE_NO_PAD
+        .decode(token.split('.').nth(1).expect("payload"))
+        .expect("base64");
+
+    verifier.verify_at(&token, now).expect("warm-up");
+    let (parse_only, parsed) =
+        allocations(|| serde_json::from_slice::<Claims>(&payload).expect("parses"));
+    let (verify, verified) = allocations(|| verifier.verify_at(&token, now).expect("verifies"));
+    assert_eq!(parsed, verified);
+    // `serde_json::from_slice::<Claims>` makes the same Arc, so the counts must be equal.
+    assert_eq!(
+        verify, parse_only,
+        "verify made {verify} allocations, parsing alone {parse_only}"
+    );
+
+    // A rejection allocates nothing at all when it fails before the claims (bad signature is
+    // found after parsing, so it allocates and frees the claims; malformed input does not).
+    let (malformed, _) = allocations(|| verifier.verify_at("a.b.c", now).is_err());
+    assert_eq!(malformed, 0);
+}
