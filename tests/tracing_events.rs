@@ -1,0 +1,109 @@
+//! Feature `tracing`: one event per refused request, with the reason and the API key when the
+//! token was valid, never the token.
+
+#![cfg(feature = "tracing")]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use http::{Request, Response};
+use tower::{service_fn, Layer, ServiceBuilder, ServiceExt};
+use tower_livekit_auth::{AccessToken, AuthLayer, KeyRing, RequireLayer, Verifier, VideoGrant};
+
+const KEY: &str = "APItracing01";
+const SECRET: &str = "tracingSecret0123456789abcdefghijklmnopqrs";
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn each_rejection_emits_one_event_without_the_token() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let verifier = Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("key"));
+    let ok = |_: Request<String>| async {
+        Ok::<_, std::convert::Infallible>(Response::new(String::new()))
+    };
+    let forged = format!(
+        "{}x",
+        &AccessToken::new(KEY, SECRET).to_jwt().expect("mints")[..100]
+    );
+    let viewer = AccessToken::new(KEY, SECRET)
+        .with_identity("v")
+        .with_video_grant(VideoGrant::join("r"))
+        .to_jwt()
+        .expect("mints");
+
+    let auth_only = AuthLayer::new(verifier.clone()).layer(service_fn(ok));
+    for value in [
+        None,
+        Some(format!("Bearer {forged}")),
+        Some("Basic abc".to_owned()),
+    ] {
+        let mut request = Request::builder();
+        if let Some(value) = value {
+            request = request.header("authorization", value);
+        }
+        auth_only
+            .clone()
+            .oneshot(request.body(String::new()).expect("request"))
+            .await
+            .expect("infallible");
+    }
+    let guarded = ServiceBuilder::new()
+        .layer(AuthLayer::new(verifier))
+        .layer(RequireLayer::create_rooms())
+        .service(service_fn(ok));
+    let request = Request::builder()
+        .header("authorization", format!("Bearer {viewer}"))
+        .body(String::new())
+        .expect("request");
+    guarded.oneshot(request).await.expect("infallible");
+
+    let text = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
+    let events: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("LiveKit token refused"))
+        .collect();
+    assert_eq!(events.len(), 4, "{text}");
+    assert!(events[0].contains("MissingToken"), "{}", events[0]);
+    assert!(
+        events[1].contains("reason=\"malformed\"")
+            || events[1].contains("reason=\"invalid_signature\""),
+        "{}",
+        events[1]
+    );
+    assert!(events[2].contains("MalformedRequest"), "{}", events[2]);
+    assert!(
+        events[3].contains("InsufficientScope")
+            && events[3].contains(KEY)
+            && events[3].contains("roomCreate"),
+        "{}",
+        events[3]
+    );
+    for piece in forged
+        .split('.')
+        .chain(viewer.split('.'))
+        .filter(|p| p.len() > 8)
+    {
+        assert!(!text.contains(piece), "a token leaked into the log: {text}");
+    }
+    assert!(!text.contains(SECRET));
+}
