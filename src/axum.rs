@@ -77,3 +77,85 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Claims {
         Ok(parts.extensions.get::<Claims>().cloned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::routing::get;
+    use axum::Router;
+    use http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use crate::{AccessToken, AuthLayer, Claims, KeyRing, Verifier};
+
+    async fn required(claims: Claims) -> String {
+        claims.identity().to_owned()
+    }
+
+    async fn optional(claims: Option<Claims>) -> String {
+        claims.map_or("nobody".into(), |c| c.identity().to_owned())
+    }
+
+    fn app(layer: Option<AuthLayer>) -> Router {
+        let router = Router::new()
+            .route("/required", get(required))
+            .route("/optional", get(optional));
+        match layer {
+            Some(layer) => router.layer(layer),
+            None => router,
+        }
+    }
+
+    async fn call(app: Router, path: &str, token: Option<&str>) -> (StatusCode, String) {
+        let mut request = Request::get(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = app
+            .oneshot(request.body(Body::empty()).expect("request"))
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn missing_claims_is_401_not_500() {
+        let (status, _) = call(app(None), "/required", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            call(app(None), "/optional", None).await,
+            (StatusCode::OK, "nobody".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn claims_from_the_layer_reach_the_handler() {
+        let secret = "somesecretencodedinbase62extendto32bytes";
+        let verifier = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret).expect("key"));
+        let token = AccessToken::new("APIabcdefg", secret)
+            .with_identity("alice")
+            .to_jwt()
+            .expect("mints");
+        let layer = || Some(AuthLayer::new(verifier.clone()).optional());
+        assert_eq!(
+            call(app(layer()), "/required", Some(&token)).await,
+            (StatusCode::OK, "alice".into())
+        );
+        assert_eq!(
+            call(app(layer()), "/optional", Some(&token)).await,
+            (StatusCode::OK, "alice".into())
+        );
+        assert_eq!(
+            call(app(layer()), "/optional", None).await,
+            (StatusCode::OK, "nobody".into())
+        );
+        assert_eq!(
+            call(app(layer()), "/required", None).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}

@@ -66,12 +66,21 @@ pub(crate) fn router(state: AppState) -> Result<Router, MintError> {
         .with_state(state))
 }
 
+/// The API key the demo mints with: the first in sort order, so that it is the same every run.
+pub(crate) fn signing_key(state: &AppState) -> Option<String> {
+    state
+        .verifier
+        .key_ring()
+        .api_keys()
+        .min()
+        .map(str::to_owned)
+}
+
 /// Ready-to-paste `curl` lines for each route, with freshly minted tokens.
 pub(crate) fn curl_examples(state: &AppState, addr: SocketAddr) -> Result<String, MintError> {
-    let keys = state.verifier.key_ring();
-    let mut api_keys: Vec<&str> = keys.api_keys().collect();
-    api_keys.sort_unstable();
-    let Some(token) = api_keys.first().and_then(|key| keys.access_token(key)) else {
+    let Some(token) =
+        signing_key(state).and_then(|key| state.verifier.key_ring().access_token(&key))
+    else {
         return Ok(format!("curl http://{addr}/"));
     };
     let join = token

@@ -42,8 +42,6 @@ pub(crate) fn endpoint(
     state: &AppState,
 ) -> Result<TokenEndpoint<impl TokenPolicy + Clone>, MintError> {
     let keys = state.verifier.key_ring();
-    let mut api_keys: Vec<&str> = keys.api_keys().collect();
-    api_keys.sort_unstable();
-    let api_key = api_keys.first().copied().unwrap_or_default();
-    TokenEndpoint::new(&keys, api_key, state.public_url.to_string(), dev_policy)
+    let api_key = super::signing_key(state).unwrap_or_default();
+    TokenEndpoint::new(&keys, &api_key, state.public_url.to_string(), dev_policy)
 }
