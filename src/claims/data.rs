@@ -90,25 +90,33 @@ pub(crate) enum ClaimFault {
     Invalid(&'static str),
 }
 
-/// Parses a payload into [`ClaimsData`], leaving in `fault` which claim was to blame if it fails.
+/// Parses a payload into `target` (in place, so that the verifier can parse straight into the
+/// `Arc` it returns), leaving in `fault` which claim was to blame if it fails.
 pub(crate) struct ClaimsSeed<'a> {
     pub(crate) fault: &'a Cell<Option<ClaimFault>>,
+    pub(crate) target: &'a mut ClaimsData,
 }
 
 impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
-    type Value = ClaimsData;
+    type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ClaimsData, D::Error> {
-        deserializer.deserialize_map(ClaimsVisitor { fault: self.fault })
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor {
+            fault: self.fault,
+            data: self.target,
+        })
     }
 }
 
 impl<'de> Deserialize<'de> for ClaimsData {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut data = ClaimsData::default();
         ClaimsSeed {
             fault: &Cell::new(None),
+            target: &mut data,
         }
-        .deserialize(deserializer)
+        .deserialize(deserializer)?;
+        Ok(data)
     }
 }
 
@@ -170,54 +178,58 @@ impl Key {
 
 struct ClaimsVisitor<'a> {
     fault: &'a Cell<Option<ClaimFault>>,
+    data: &'a mut ClaimsData,
 }
 
-impl ClaimsVisitor<'_> {
-    /// Reads the value of `key` into `slot`, `null` meaning absent.
-    fn read<'de, A, T>(&self, map: &mut A, key: Key, slot: &mut Option<T>) -> Result<(), A::Error>
-    where
-        A: MapAccess<'de>,
-        T: Deserialize<'de>,
-    {
-        match map.next_value::<Option<T>>() {
-            Ok(value) => {
-                *slot = value;
-                Ok(())
-            }
-            Err(err) => {
-                self.fault.set(Some(ClaimFault::Invalid(key.name())));
-                Err(err)
-            }
+/// Reads the value of `key` into `slot`, `null` meaning absent; on error, blames `key`.
+fn read<'de, A, T>(
+    fault: &Cell<Option<ClaimFault>>,
+    map: &mut A,
+    key: Key,
+    slot: &mut Option<T>,
+) -> Result<(), A::Error>
+where
+    A: MapAccess<'de>,
+    T: Deserialize<'de>,
+{
+    match map.next_value::<Option<T>>() {
+        Ok(value) => {
+            *slot = value;
+            Ok(())
+        }
+        Err(err) => {
+            fault.set(Some(ClaimFault::Invalid(key.name())));
+            Err(err)
         }
     }
+}
 
-    /// [`read`](Self::read) for a grant or message, which must be a JSON object.
-    fn read_object<'de, A, T>(
-        &self,
-        map: &mut A,
-        key: Key,
-        slot: &mut Option<T>,
-    ) -> Result<(), A::Error>
-    where
-        A: MapAccess<'de>,
-        T: Deserialize<'de>,
-    {
-        let mut object: Option<Object<T>> = None;
-        self.read(map, key, &mut object)?;
-        *slot = object.map(|Object(value)| value);
-        Ok(())
-    }
+/// [`read`] for a grant or message, which must be a JSON object.
+fn read_object<'de, A, T>(
+    fault: &Cell<Option<ClaimFault>>,
+    map: &mut A,
+    key: Key,
+    slot: &mut Option<T>,
+) -> Result<(), A::Error>
+where
+    A: MapAccess<'de>,
+    T: Deserialize<'de>,
+{
+    let mut object: Option<Object<T>> = None;
+    read(fault, map, key, &mut object)?;
+    *slot = object.map(|Object(value)| value);
+    Ok(())
 }
 
 impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
-    type Value = ClaimsData;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object of LiveKit claims")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ClaimsData, A::Error> {
-        let mut data = ClaimsData::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let ClaimsVisitor { fault, data } = self;
         let mut seen: u32 = 0;
         while let Some(key) = map.next_key::<Key>()? {
             if let Key::Other = key {
@@ -226,39 +238,39 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
             }
             let bit = 1u32 << (key as u32);
             if seen & bit != 0 {
-                self.fault.set(Some(ClaimFault::Duplicate(key.name())));
+                fault.set(Some(ClaimFault::Duplicate(key.name())));
                 return Err(de::Error::custom("duplicate key"));
             }
             seen |= bit;
             match key {
-                Key::Iss => self.read(&mut map, key, &mut data.iss)?,
-                Key::Sub => self.read(&mut map, key, &mut data.sub)?,
-                Key::Jti => self.read(&mut map, key, &mut data.jti)?,
-                Key::Aud => self.read(&mut map, key, &mut data.aud)?,
-                Key::Exp => self.read(&mut map, key, &mut data.exp)?,
-                Key::Nbf => self.read(&mut map, key, &mut data.nbf)?,
-                Key::Iat => self.read(&mut map, key, &mut data.iat)?,
-                Key::Name => self.read(&mut map, key, &mut data.name)?,
-                Key::Kind => self.read(&mut map, key, &mut data.kind)?,
-                Key::KindDetails => self.read(&mut map, key, &mut data.kind_details)?,
-                Key::Metadata => self.read(&mut map, key, &mut data.metadata)?,
+                Key::Iss => read(fault, &mut map, key, &mut data.iss)?,
+                Key::Sub => read(fault, &mut map, key, &mut data.sub)?,
+                Key::Jti => read(fault, &mut map, key, &mut data.jti)?,
+                Key::Aud => read(fault, &mut map, key, &mut data.aud)?,
+                Key::Exp => read(fault, &mut map, key, &mut data.exp)?,
+                Key::Nbf => read(fault, &mut map, key, &mut data.nbf)?,
+                Key::Iat => read(fault, &mut map, key, &mut data.iat)?,
+                Key::Name => read(fault, &mut map, key, &mut data.name)?,
+                Key::Kind => read(fault, &mut map, key, &mut data.kind)?,
+                Key::KindDetails => read(fault, &mut map, key, &mut data.kind_details)?,
+                Key::Metadata => read(fault, &mut map, key, &mut data.metadata)?,
                 Key::Attributes => {
                     let mut attributes: Option<Attributes> = None;
-                    self.read(&mut map, key, &mut attributes)?;
+                    read(fault, &mut map, key, &mut attributes)?;
                     data.attributes = attributes.map(|a| a.0);
                 }
-                Key::Video => self.read_object(&mut map, key, &mut data.video)?,
-                Key::Sip => self.read_object(&mut map, key, &mut data.sip)?,
-                Key::Agent => self.read_object(&mut map, key, &mut data.agent)?,
-                Key::Inference => self.read_object(&mut map, key, &mut data.inference)?,
-                Key::Observability => self.read_object(&mut map, key, &mut data.observability)?,
-                Key::RoomPreset => self.read(&mut map, key, &mut data.room_preset)?,
-                Key::RoomConfig => self.read_object(&mut map, key, &mut data.room_config)?,
-                Key::Sha256 => self.read(&mut map, key, &mut data.sha256)?,
+                Key::Video => read_object(fault, &mut map, key, &mut data.video)?,
+                Key::Sip => read_object(fault, &mut map, key, &mut data.sip)?,
+                Key::Agent => read_object(fault, &mut map, key, &mut data.agent)?,
+                Key::Inference => read_object(fault, &mut map, key, &mut data.inference)?,
+                Key::Observability => read_object(fault, &mut map, key, &mut data.observability)?,
+                Key::RoomPreset => read(fault, &mut map, key, &mut data.room_preset)?,
+                Key::RoomConfig => read_object(fault, &mut map, key, &mut data.room_config)?,
+                Key::Sha256 => read(fault, &mut map, key, &mut data.sha256)?,
                 Key::Other => {}
             }
         }
-        Ok(data)
+        Ok(())
     }
 }
 
@@ -293,9 +305,14 @@ mod tests {
 
     fn parse(json: &str) -> (Result<ClaimsData, serde_json::Error>, Option<ClaimFault>) {
         let fault = Cell::new(None);
+        let mut data = ClaimsData::default();
         let mut de = serde_json::Deserializer::from_str(json);
-        let result = ClaimsSeed { fault: &fault }.deserialize(&mut de);
-        (result, fault.get())
+        let result = ClaimsSeed {
+            fault: &fault,
+            target: &mut data,
+        }
+        .deserialize(&mut de);
+        (result.map(|()| data), fault.get())
     }
 
     #[test]

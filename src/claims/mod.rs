@@ -61,9 +61,11 @@ pub struct Claims {
 
 impl Claims {
     pub(crate) fn from_data(data: ClaimsData) -> Self {
-        Claims {
-            data: Arc::new(data),
-        }
+        Claims::from_arc(Arc::new(data))
+    }
+
+    pub(crate) fn from_arc(data: Arc<ClaimsData>) -> Self {
+        Claims { data }
     }
 
     pub(crate) fn data(&self) -> &ClaimsData {

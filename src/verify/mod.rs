@@ -159,7 +159,7 @@ impl Verifier {
         let Some(cache) = &self.cache else {
             let keys = self.keys.load();
             return token::verify(token.as_bytes(), &keys, &self.options, now)
-                .map(Claims::from_data);
+                .map(Claims::from_arc);
         };
         if let Some(claims) = cache.get(token) {
             token::check_claims(claims.data(), &self.options, now)?;
@@ -168,7 +168,7 @@ impl Verifier {
         // Read before the keys: a rotation after this point makes the insert a no-op.
         let generation = cache.generation();
         let keys = self.keys.load();
-        let claims = Claims::from_data(token::verify(token.as_bytes(), &keys, &self.options, now)?);
+        let claims = Claims::from_arc(token::verify(token.as_bytes(), &keys, &self.options, now)?);
         cache.insert(token, &claims, generation);
         Ok(claims)
     }
@@ -220,7 +220,7 @@ impl fmt::Debug for Verifier {
 /// # Ok::<(), tower_livekit_auth::VerifyError>(())
 /// ```
 pub fn decode_unverified(token: &str) -> Result<Claims, VerifyError> {
-    token::decode_unverified(token.as_bytes()).map(Claims::from_data)
+    token::decode_unverified(token.as_bytes()).map(Claims::from_arc)
 }
 
 /// Whole seconds since the Unix epoch (negative before it).
