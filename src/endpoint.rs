@@ -103,33 +103,19 @@ fn object<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RoomConfiguration>, 
     Ok(Option::<Object<RoomConfiguration>>::deserialize(d)?.map(|Object(config)| config))
 }
 
-/// What the policy allows: the token to mint for this request.
+/// What the policy allows: the token to mint for this request. It is an [`AccessToken`]
+/// without a key yet; the endpoint signs it with its own.
 #[derive(Clone, Debug)]
 pub struct TokenGrant {
-    token: AccessTokenParts,
+    token: AccessToken,
     allow_egress: bool,
-}
-
-#[derive(Clone, Debug, Default)]
-struct AccessTokenParts {
-    identity: String,
-    name: Option<String>,
-    kind: Option<ParticipantKind>,
-    metadata: Option<String>,
-    attributes: Option<BTreeMap<String, String>>,
-    video: Option<VideoGrant>,
-    room_config: Option<RoomConfiguration>,
-    ttl: Option<Duration>,
 }
 
 impl TokenGrant {
     /// A token for `identity`, with no grant yet.
     pub fn new(identity: impl Into<String>) -> Self {
         TokenGrant {
-            token: AccessTokenParts {
-                identity: identity.into(),
-                ..AccessTokenParts::default()
-            },
+            token: AccessToken::unsigned().with_identity(identity),
             allow_egress: false,
         }
     }
@@ -138,46 +124,54 @@ impl TokenGrant {
     /// name, metadata, attributes and room configuration. Add the video grant yourself.
     pub fn from_request(request: &TokenRequest, identity: impl Into<String>) -> Self {
         let mut grant = TokenGrant::new(identity);
-        grant.token.name = request.participant_name.clone();
-        grant.token.metadata = request.participant_metadata.clone();
-        grant.token.attributes = request.participant_attributes.clone();
-        grant.token.room_config = request.room_config.clone();
+        if let Some(name) = &request.participant_name {
+            grant = grant.with_name(name.clone());
+        }
+        if let Some(metadata) = &request.participant_metadata {
+            grant = grant.with_metadata(metadata.clone());
+        }
+        if let Some(attributes) = &request.participant_attributes {
+            grant.token = grant.token.with_attributes(attributes.clone());
+        }
+        if let Some(config) = &request.room_config {
+            grant = grant.with_room_config(config.clone());
+        }
         grant
     }
 
     /// The video grant.
     pub fn with_video_grant(mut self, grant: VideoGrant) -> Self {
-        self.token.video = Some(grant);
+        self.token = self.token.with_video_grant(grant);
         self
     }
 
     /// The display name.
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.token.name = Some(name.into());
+        self.token = self.token.with_name(name);
         self
     }
 
     /// The participant kind.
     pub fn with_kind(mut self, kind: ParticipantKind) -> Self {
-        self.token.kind = Some(kind);
+        self.token = self.token.with_kind(kind);
         self
     }
 
     /// The metadata.
     pub fn with_metadata(mut self, metadata: impl Into<String>) -> Self {
-        self.token.metadata = Some(metadata.into());
+        self.token = self.token.with_metadata(metadata);
         self
     }
 
     /// The room configuration.
     pub fn with_room_config(mut self, config: RoomConfiguration) -> Self {
-        self.token.room_config = Some(config);
+        self.token = self.token.with_room_config(config);
         self
     }
 
     /// The token's lifetime (default 6 hours).
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
-        self.token.ttl = Some(ttl);
+        self.token = self.token.with_ttl(ttl);
         self
     }
 
@@ -188,31 +182,10 @@ impl TokenGrant {
         self
     }
 
-    fn into_access_token(self, template: &AccessToken) -> AccessToken {
-        let parts = self.token;
-        let mut token = template.clone().with_identity(parts.identity);
-        if let Some(name) = parts.name {
-            token = token.with_name(name);
-        }
-        if let Some(kind) = parts.kind {
-            token = token.with_kind(kind);
-        }
-        if let Some(metadata) = parts.metadata {
-            token = token.with_metadata(metadata);
-        }
-        if let Some(attributes) = parts.attributes {
-            token = token.with_attributes(attributes);
-        }
-        if let Some(video) = parts.video {
-            token = token.with_video_grant(video);
-        }
-        if let Some(config) = parts.room_config {
-            token = token.with_room_config(config);
-        }
-        if let Some(ttl) = parts.ttl {
-            token = token.with_ttl(ttl);
-        }
-        token
+    fn asks_for_egress(&self) -> bool {
+        self.token
+            .room_config()
+            .is_some_and(|config| config.egress.is_some())
     }
 }
 
@@ -431,19 +404,14 @@ impl<P: TokenPolicy> Shared<P> {
             Ok(grant) => grant,
             Err(refusal) => return error(refusal.status, "refused", &refusal.message),
         };
-        let has_egress = grant
-            .token
-            .room_config
-            .as_ref()
-            .is_some_and(|c| c.egress.is_some());
-        if has_egress && !grant.allow_egress {
+        if grant.asks_for_egress() && !grant.allow_egress {
             return error(
                 StatusCode::FORBIDDEN,
                 "egress_not_allowed",
                 "room_config.egress is not allowed from this caller",
             );
         }
-        match grant.into_access_token(&self.template).to_jwt() {
+        match grant.token.signed_like(&self.template).to_jwt() {
             Ok(token) => {
                 let body = TokenResponse {
                     server_url: &self.server_url,

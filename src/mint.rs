@@ -76,6 +76,24 @@ impl AccessToken {
         }
     }
 
+    /// A token with no key yet, for [`endpoint::TokenGrant`](crate::endpoint::TokenGrant):
+    /// minting it fails until [`signed_like`](Self::signed_like) gives it one.
+    pub(crate) fn unsigned() -> Self {
+        AccessToken::new("", "")
+    }
+
+    /// This token, signed with `signer`'s API key and secret.
+    pub(crate) fn signed_like(mut self, signer: &AccessToken) -> Self {
+        self.api_key.clone_from(&signer.api_key);
+        self.secret.clone_from(&signer.secret);
+        self
+    }
+
+    /// The room configuration set so far.
+    pub(crate) fn room_config(&self) -> Option<&RoomConfiguration> {
+        self.claims.room_config.as_ref()
+    }
+
     /// A refresh of verified `claims`, signed with `secret` (the secret of `claims.api_key()`):
     /// it keeps the identity, name, kind, metadata, attributes, video grant, `roomConfig` and
     /// `roomPreset`, and lasts max(10 minutes, the time left on the original), as the LiveKit
