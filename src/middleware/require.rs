@@ -42,24 +42,11 @@ impl<'a> RequestHead<'a> {
         let mut segments = self.uri.path().split('/');
         segments.find(|segment| *segment == name)?;
         let raw = segments.next().filter(|s| !s.is_empty())?;
-        let decoded: Vec<u8> = percent_decode(raw.as_bytes())?;
-        String::from_utf8(decoded).ok()
+        let decoded = percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .ok()?;
+        Some(decoded.into_owned())
     }
-}
-
-fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len());
-    let mut bytes = input.iter();
-    while let Some(&b) = bytes.next() {
-        if b == b'%' {
-            let hi = (*bytes.next()? as char).to_digit(16)?;
-            let lo = (*bytes.next()? as char).to_digit(16)?;
-            out.push((hi * 16 + lo) as u8);
-        } else {
-            out.push(b);
-        }
-    }
-    Some(out)
 }
 
 /// A rule over verified claims and the request.
