@@ -215,6 +215,9 @@ pub(crate) fn respond<B, H: OnRejection<B>>(
     #[cfg(not(feature = "tracing"))]
     let _ = api_key;
     let mut response = handler.on_rejection(&rejection);
-    response.extensions_mut().insert(rejection);
+    // The default handler has put it there already; a custom one may not have.
+    if response.extensions().get::<AuthRejection>().is_none() {
+        response.extensions_mut().insert(rejection);
+    }
     response
 }
