@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTP throughput of the middleware with wrk on 127.0.0.1: the same route without the layer
-# (/plain), with it (/auth), with the token cache (/cached), and /auth with only expired and
+# (/plain), with a do-nothing layer and pre-verified claims (/noop: the framework's share),
+# with it (/auth), with the token cache (/cached), and /auth with only expired and
 # forged tokens (rejections). Server pinned to CPU 0 (one thread), wrk to CPU 1. Each
 # measurement is DURATION seconds (default 10), ROUNDS rounds (default 3) interleaved; prints
 # the median requests/s and the ratio to /plain.
@@ -32,7 +33,7 @@ run() { # path mix -> requests/s, and the status counts on stderr
 
 declare -A results
 for round in $(seq 1 "$rounds"); do
-  for case in "/plain valid" "/auth valid" "/cached valid" "/auth bad"; do
+  for case in "/plain valid" "/noop valid" "/auth valid" "/cached valid" "/auth bad"; do
     set -- $case
     rps="$(run "$1" "$2")"
     results["$1 $2"]+="$rps "
@@ -44,7 +45,7 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR
 plain="$(echo "${results["/plain valid"]}" | median)"
 echo
 echo "median of $rounds x ${duration}s, $connections connections, server on CPU 0, wrk on CPU 1"
-for case in "/plain valid" "/auth valid" "/cached valid" "/auth bad"; do
+for case in "/plain valid" "/noop valid" "/auth valid" "/cached valid" "/auth bad"; do
   m="$(echo "${results[$case]}" | median)"
   awk -v c="$case" -v m="$m" -v p="$plain" 'BEGIN { printf "%-16s %10.0f req/s  %.2fx /plain\n", c, m, m / p }'
 done
