@@ -22,7 +22,7 @@ use serde_json::{json, Map, Value};
 use support::oracle::{
     assemble, assemble_with, at_stable_second, judge, key_ring, secret_for, sign_for_iss,
     system_time, verifier, Divergence, Hmac2, Outcome, Tally, KEY_A, KEY_B, LEEWAY, OTHER_SECRET,
-    SECRET_A, SECRET_B, UNKNOWN_KEY,
+    SECRET_A, SECRET_B, UNKNOWN_KEY, VIDEO_BOOLS,
 };
 use tower_livekit_auth::{
     AccessToken, AgentGrant, ParticipantKind, RoomAgentDispatch, RoomConfiguration, SipGrant,
@@ -131,23 +131,7 @@ fn random_claims(rng: &mut Rng, now: i64) -> Map<String, Value> {
     }
     if rng.chance(85) {
         let mut video = Map::new();
-        for field in [
-            "roomCreate",
-            "roomList",
-            "roomRecord",
-            "roomAdmin",
-            "roomJoin",
-            "canPublish",
-            "canSubscribe",
-            "canPublishData",
-            "canUpdateOwnMetadata",
-            "canSubscribeMetrics",
-            "canManageAgentSession",
-            "ingressAdmin",
-            "hidden",
-            "recorder",
-            "agent",
-        ] {
+        for field in VIDEO_BOOLS {
             if let Some(value) = opt_bool(rng) {
                 video.insert(field.into(), json!(value));
             }

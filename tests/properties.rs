@@ -15,7 +15,7 @@ use proptest::collection::{btree_map, vec};
 use proptest::option;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use support::oracle::{assemble, system_time, KEY_A, SECRET_A};
+use support::oracle::{assemble, system_time, KEY_A, SECRET_A, VIDEO_BOOLS};
 use tower_livekit_auth::{
     AccessToken, AgentGrant, Claims, JobRestartPolicy, KeyRing, ParticipantKind, RoomAgentDispatch,
     RoomConfiguration, SipGrant, Verifier, VideoGrant,
@@ -296,25 +296,8 @@ fn claims_json() -> impl Strategy<Value = Value> {
     let bools = vec(option::of(any::<bool>()), 15);
     let video = (bools, option::of(text()), option::of(vec(text(), 0..4))).prop_map(
         |(b, room, sources)| {
-            const NAMES: [&str; 15] = [
-                "roomCreate",
-                "roomList",
-                "roomRecord",
-                "roomAdmin",
-                "roomJoin",
-                "canPublish",
-                "canSubscribe",
-                "canPublishData",
-                "canUpdateOwnMetadata",
-                "canSubscribeMetrics",
-                "canManageAgentSession",
-                "ingressAdmin",
-                "hidden",
-                "recorder",
-                "agent",
-            ];
             let mut grant = Map::new();
-            for (name, value) in NAMES.iter().zip(b) {
+            for (name, value) in VIDEO_BOOLS.iter().zip(b) {
                 if let Some(value) = value {
                     grant.insert((*name).into(), json!(value));
                 }

@@ -354,7 +354,8 @@ fn classify_claims(claims: &Map<String, Value>, now: u64, classes: &mut BTreeSet
     }
 }
 
-const VIDEO_BOOLS: &[&str] = &[
+/// Every boolean key of the video grant.
+pub const VIDEO_BOOLS: [&str; 15] = [
     "roomCreate",
     "roomList",
     "roomRecord",
@@ -389,7 +390,7 @@ fn claim_refused(key: &str, value: &Value) -> bool {
         "attributes" => !is_string_map(value),
         "video" => !is_grant(
             value,
-            VIDEO_BOOLS,
+            &VIDEO_BOOLS,
             &["room", "destinationRoom"],
             &["canPublishSources"],
         ),
