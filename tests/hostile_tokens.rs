@@ -1,4 +1,5 @@
-//! Hostile tokens at the verifier: each gets its exact verdict, and no error message (Display or
+//! Hostile tokens at the verifier and through the layer: each gets its exact verdict and HTTP
+//! status, and no error message (Display or
 //! Debug) ever repeats the token, a segment of it, or the secret.
 //!
 //! Also replays every fuzz reproducer in `tests/regressions/` through the verifier.
@@ -709,4 +710,128 @@ fn every_regression_reproducer_replays_without_panic() {
         replayed += 1;
     }
     eprintln!("replayed {replayed} reproducers from {}", dir.display());
+}
+
+/// RFC 6750 b64token: what a bearer credential may contain.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}
+
+#[tokio::test]
+async fn hostile_tokens_get_their_exact_http_status_through_the_layer() {
+    use http::{HeaderValue, Request, Response, StatusCode};
+    use tower::{service_fn, Layer, ServiceExt};
+    use tower_livekit_auth::middleware::AuthRejection;
+    use tower_livekit_auth::AuthLayer;
+
+    let mut failures = Vec::new();
+    for case in cases() {
+        if case.token.starts_with(' ') {
+            continue; // in a header, leading spaces are part of the `Bearer 1*SP` separator
+        }
+        let Ok(value) = HeaderValue::from_str(&format!("Bearer {}", case.token)) else {
+            continue; // not sendable as a header at all (control characters)
+        };
+        // 200 for a token that verifies; 400 invalid_request for a credential that is not even a
+        // b64token; 401 invalid_token for every other refusal. Never 500.
+        let expected = match (&case.expect, is_b64token(&case.token)) {
+            (_, false) => StatusCode::BAD_REQUEST,
+            (Ok(()), true) => StatusCode::OK,
+            (Err(_), true) => StatusCode::UNAUTHORIZED,
+        };
+        let verifier = case.verifier.clone().with_clock(|| system_time(NOW));
+        let service = AuthLayer::new(verifier).layer(service_fn(|_: Request<String>| async {
+            Ok::<_, std::convert::Infallible>(Response::new(String::from("ok")))
+        }));
+        let mut request = Request::new(String::new());
+        request.headers_mut().insert("authorization", value);
+        let response = service.oneshot(request).await.expect("infallible");
+        if response.status() != expected {
+            failures.push(format!(
+                "{}: {} instead of {expected}",
+                case.name,
+                response.status()
+            ));
+        }
+        let mut text = format!("{:?}", response.headers());
+        if let Some(rejection) = response.extensions().get::<AuthRejection>() {
+            text.push_str(&format!(" {rejection} {rejection:?}"));
+        }
+        assert_error_text_is_clean(case.name, &case.token, &text);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn oversized_and_repeated_headers_over_real_http_are_4xx() {
+    use axum::routing::get;
+    use axum::Router;
+    use tower_livekit_auth::AuthLayer;
+
+    let app = Router::new()
+        .route("/", get(|| async { "ok" }))
+        .layer(AuthLayer::new(verifier().with_clock(|| system_time(NOW))));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback");
+    let url = format!("http://{}/", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+
+    let valid = valid();
+    let ok = client
+        .get(&url)
+        .bearer_auth(&valid)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(ok.status(), 200);
+
+    // 1 MiB of header: refused before the layer (hyper's header limit) or by the length limit,
+    // never a 500, and the body never repeats it.
+    let huge = "A".repeat(1 << 20);
+    match client.get(&url).bearer_auth(&huge).send().await {
+        Ok(response) => {
+            let status = response.status();
+            assert!(status.is_client_error(), "1 MiB header: {status}");
+            let body = response.text().await.unwrap_or_default();
+            assert!(!body.contains(&huge[..64]));
+        }
+        // hyper may close the connection on an oversized head; that is a refusal too.
+        Err(err) => assert!(!err.is_timeout(), "1 MiB header: {err}"),
+    }
+
+    // Two Authorization headers: 400 invalid_request, even when both are valid.
+    let twice = client
+        .get(&url)
+        .header("authorization", format!("Bearer {valid}"))
+        .header("authorization", format!("Bearer {valid}"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(twice.status(), 400);
+
+    // Whitespace inside the credential: 400; a lower-case scheme: accepted.
+    let spaced = format!("Bearer {} {}", &valid[..20], &valid[20..]);
+    let response = client
+        .get(&url)
+        .header("authorization", spaced)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 400);
+    let lower = client
+        .get(&url)
+        .header("authorization", format!("bearer {valid}"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(lower.status(), 200);
 }
