@@ -1,6 +1,6 @@
 //! Hostile tokens at the verifier and through the layer: each gets its exact verdict and HTTP
-//! status, and no error message (Display or
-//! Debug) ever repeats the token, a segment of it, or the secret.
+//! status, and no error message (Display or Debug) ever repeats the token, a segment of it, or
+//! the secret.
 //!
 //! Also replays every fuzz reproducer in `tests/regressions/` through the verifier.
 
