@@ -433,6 +433,17 @@ mod tests {
         );
     }
 
+    /// Compiles only for types that wipe their memory when dropped (`zeroize::ZeroizeOnDrop`).
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+
+    #[test]
+    fn secrets_are_held_in_types_that_wipe_on_drop() {
+        let ring = KeyRing::new().with_key("k", STRONG).expect("key");
+        let secret = ring.secret("k").expect("secret");
+        wiped_on_drop(&secret.bytes);
+        assert_eq!(secret.bytes(), STRONG.as_bytes());
+    }
+
     #[test]
     fn debug_lists_keys_but_never_secrets() {
         let ring = KeyRing::new().with_key("APIabc", STRONG).expect("insert");
