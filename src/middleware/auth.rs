@@ -221,7 +221,11 @@ impl Config {
         let refresh = self.refresh.as_ref()?;
         let now = self.verifier.now();
         let expires = UNIX_EPOCH + Duration::from_secs(u64::try_from(claims.expires_at()?).ok()?);
-        if expires > now + refresh.window {
+        // A window too large to add to the clock covers every token.
+        if now
+            .checked_add(refresh.window)
+            .is_some_and(|edge| expires > edge)
+        {
             return None;
         }
         let token = self.verifier.refresh_at(claims, now).ok()?;

@@ -386,6 +386,20 @@ async fn refresh_header_is_added_only_near_expiry() {
     assert!(response.headers().get(&header).is_none());
 }
 
+#[tokio::test]
+async fn a_huge_refresh_window_refreshes_every_token_without_overflow() {
+    let header = HeaderName::from_static("x-livekit-refresh");
+    let layer = AuthLayer::new(verifier()).refresh_tokens(header.clone(), Duration::MAX);
+    let t = token(VideoGrant::join("r"));
+    let response = call(
+        layer.layer(service_fn(echo)),
+        get("/", Some(&format!("Bearer {t}"))),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().contains_key(&header));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_rotation_under_concurrent_requests_fails_no_valid_request() -> Result<(), BoxError> {
     // Keys k0, k1, ... : at step i the ring holds k{i} and k{i+1}. Each client mints with a key
