@@ -241,7 +241,12 @@ impl AccessToken {
         let mut claims = self.claims.clone();
         claims.iss = Some(self.api_key.clone());
         claims.nbf = Some(NumericDate::from_seconds(now));
-        claims.exp = Some(NumericDate::from_seconds(now.saturating_add(ttl)));
+        let exp = now.saturating_add(ttl);
+        // Dates beyond 2^53 s cannot be read back exactly by any JSON parser, ours included.
+        if exp > 1 << 53 {
+            return Err(MintError(MintErrorKind::TtlTooLong));
+        }
+        claims.exp = Some(NumericDate::from_seconds(exp));
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             &claims,
@@ -316,6 +321,8 @@ pub enum MintErrorKind {
     MissingRoom,
     /// A refresh for an API key the key ring no longer has.
     UnknownKey,
+    /// The TTL puts `exp` beyond 2^53 seconds, which no verifier reads exactly.
+    TtlTooLong,
     /// The claims could not be encoded.
     Encoding,
 }
@@ -344,6 +351,9 @@ impl fmt::Display for MintError {
             }
             MintErrorKind::UnknownKey => {
                 "cannot refresh: the token's API key is no longer in the key ring"
+            }
+            MintErrorKind::TtlTooLong => {
+                "cannot mint a token: the TTL is too long; use hours, not eons"
             }
             MintErrorKind::Encoding => "cannot mint a token: the claims could not be encoded",
         })

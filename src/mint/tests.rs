@@ -183,3 +183,12 @@ fn debug_redacts_the_secret() {
     assert!(!debug.contains(SECRET));
     assert!(debug.contains("[redacted]"));
 }
+
+#[test]
+fn an_absurd_ttl_is_refused_instead_of_minting_an_unreadable_exp() {
+    let forever = AccessToken::new(KEY, SECRET).with_ttl(Duration::MAX);
+    assert_eq!(
+        forever.to_jwt().map_err(|e| e.kind()),
+        Err(MintErrorKind::TtlTooLong)
+    );
+}
