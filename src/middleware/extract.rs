@@ -75,10 +75,7 @@ pub fn extract_token<'a>(
         if values.next().is_some() {
             return Err(MalformedCredentials("more than one Authorization header"));
         }
-        let value = value
-            .to_str()
-            .map_err(|_| MalformedCredentials("the Authorization header is not visible ASCII"))?;
-        return bearer(value).map(|token| Some(Cow::Borrowed(token)));
+        return bearer(value.as_bytes()).map(|token| Some(Cow::Borrowed(token)));
     }
     match (location, query) {
         (TokenLocation::HeaderOrQuery, Some(query)) => query_token(query),
@@ -86,35 +83,47 @@ pub fn extract_token<'a>(
     }
 }
 
-/// The token of a `Bearer` credential.
-fn bearer(value: &str) -> Result<&str, MalformedCredentials> {
-    let (scheme, rest) = value.split_once(' ').ok_or(MalformedCredentials(
+/// The token of a `Bearer` credential, in one pass over the bytes: the b64token check also
+/// proves the token is ASCII (this runs on every request).
+fn bearer(value: &[u8]) -> Result<&str, MalformedCredentials> {
+    let space = memchr::memchr(b' ', value).ok_or(MalformedCredentials(
         "expected `Authorization: Bearer <token>`",
     ))?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    if !value[..space].eq_ignore_ascii_case(b"bearer") {
         return Err(MalformedCredentials(
             "the Authorization scheme is not Bearer",
         ));
     }
-    let token = rest.trim_start_matches(' ');
+    let rest = &value[space + 1..];
+    let token = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
     if token.is_empty() {
         return Err(MalformedCredentials("the Bearer credential is empty"));
     }
-    if !is_b64token(token) {
-        return Err(MalformedCredentials(
+    match std::str::from_utf8(token) {
+        Ok(token) if is_b64token(token) => Ok(token),
+        _ => Err(MalformedCredentials(
             "the Bearer credential has characters a token cannot have",
-        ));
+        )),
     }
-    Ok(token)
 }
+
+/// The bytes of RFC 6750 §2.1's `b64token` body: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/".
+const B64TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] =
+            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        b += 1;
+    }
+    table
+};
 
 /// RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn is_b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        })
+    !body.is_empty() && body.bytes().all(|b| B64TOKEN[usize::from(b)])
 }
 
 fn query_token(query: &str) -> Result<Option<Cow<'_, str>>, MalformedCredentials> {
