@@ -508,6 +508,15 @@ fn cached_audience_is_checked_on_every_hit() {
     );
     let v = verifier().with_audience("svc").with_cache(10, 1 << 20);
     assert!(v.verify_at(&token, at(1_700_000_100)).is_ok());
-    assert!(v.verify_at(&token, at(1_700_000_100)).is_ok());
     assert_eq!(v.cached_tokens(), 1);
+    // A clone sharing the cache but wanting another audience must refuse the cached token.
+    let other = v.clone().with_audience("other");
+    assert_eq!(
+        other
+            .verify_at(&token, at(1_700_000_100))
+            .map_err(|e| e.kind())
+            .err(),
+        Some(VerifyErrorKind::InvalidAudience)
+    );
+    assert!(v.verify_at(&token, at(1_700_000_100)).is_ok());
 }
