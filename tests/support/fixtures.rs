@@ -7,8 +7,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tower_livekit_auth::{Claims, KeyRing};
+
+// The demo server's own description; tests/demo_server.rs also loads it inside the whole app.
+#[allow(clippy::duplicate_mod)]
+#[path = "../../examples/server/app/whoami.rs"]
+mod whoami;
 
 #[derive(Debug, Deserialize)]
 pub struct TokenFixtures {
@@ -48,23 +53,9 @@ pub fn key_ring(keys: &BTreeMap<String, String>) -> KeyRing {
     })
 }
 
-/// The claims in the fixtures' expectation format: the demo server's `/whoami` shape.
+/// The claims in the fixtures' expectation format: the demo server's `/whoami` description.
 pub fn resolved(claims: &Claims) -> Value {
-    json!({
-        "identity": claims.identity(),
-        "name": claims.name(),
-        "kind": claims.kind().as_str(),
-        "metadata": claims.metadata(),
-        "attributes": claims.attributes(),
-        "apiKey": claims.api_key(),
-        "expiresAt": claims.expires_at(),
-        "room": claims.room(),
-        "permissions": claims.permissions(),
-        "sip": {"admin": claims.is_sip_admin(), "call": claims.can_make_sip_calls()},
-        "roomConfigAgents": claims.room_config().map_or_else(Vec::new, |config| {
-            config.agents.iter().map(|a| a.agent_name.clone().unwrap_or_default()).collect()
-        }),
-    })
+    resolved_from_whoami(&whoami::describe(claims))
 }
 
 /// The demo server's `/whoami` JSON in the fixtures' expectation format (`roomConfig` reduced

@@ -1,11 +1,18 @@
-//! `GET /whoami`: the verified token with every permission resolved.
+//! `GET /whoami`: the verified token with every permission resolved. The SDK fixture tests use
+//! [`describe`] too, so what they check is exactly what this route returns.
 
 use axum::Json;
 use serde_json::{json, Value};
 use tower_livekit_auth::Claims;
 
 pub(crate) async fn whoami(claims: Claims) -> Json<Value> {
-    Json(json!({
+    Json(describe(&claims))
+}
+
+/// The claims as `/whoami` shows them: identity, profile, API key, expiry, room, every
+/// permission after the server's defaults, SIP grants and `roomConfig`.
+pub(crate) fn describe(claims: &Claims) -> Value {
+    json!({
         "identity": claims.identity(),
         "name": claims.name(),
         "kind": claims.kind().as_str(),
@@ -17,5 +24,5 @@ pub(crate) async fn whoami(claims: Claims) -> Json<Value> {
         "permissions": claims.permissions(),
         "sip": {"admin": claims.is_sip_admin(), "call": claims.can_make_sip_calls()},
         "roomConfig": claims.room_config(),
-    }))
+    })
 }
