@@ -22,23 +22,12 @@ use std::time::{Duration, SystemTime};
 
 use axum::routing::get;
 use axum::{Extension, Router};
-use tower_livekit_auth::{AccessToken, AuthLayer, Claims, KeyRing, Verifier, VideoGrant};
+use tower_livekit_auth::{AuthLayer, Claims, Verifier};
 
-const KEY: &str = "APIbenchhttp01";
-const SECRET: &str = "benchHttpSecret0123456789abcdefghijklmnopqr";
+#[path = "support/typical_token.rs"]
+mod typical_token;
 
-fn token(i: usize, now: SystemTime) -> Result<String, tower_livekit_auth::MintError> {
-    AccessToken::new(KEY, SECRET)
-        .with_identity(format!("participant-{i:04}"))
-        .with_name(format!("Participant {i}"))
-        .with_metadata(format!(r#"{{"seat":{i},"role":"speaker"}}"#))
-        .with_attributes([("team", "blue"), ("locale", "en-US")])
-        .with_video_grant(VideoGrant {
-            can_publish_sources: Some(vec!["camera".into(), "microphone".into()]),
-            ..VideoGrant::join(format!("room-{}", i % 8))
-        })
-        .to_jwt_at(now)
-}
+use typical_token::typical_join_token as token;
 
 fn write_tokens(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     let now = SystemTime::now();
@@ -68,7 +57,7 @@ fn main() -> ExitCode {
         eprintln!("error: cannot write {tokens}: {err}");
         return ExitCode::from(1);
     }
-    let keys = match KeyRing::new().with_key(KEY, SECRET) {
+    let keys = match typical_token::key_ring() {
         Ok(keys) => keys,
         Err(err) => {
             eprintln!("error: {err}");

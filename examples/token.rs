@@ -12,6 +12,9 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "support/typical_token.rs"]
+mod typical_token;
+
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -333,26 +336,10 @@ fn run(verifier: &Verifier, tokens: &[String], threads: usize, duration: Duratio
 
 /// 64 typical join tokens (about 470 bytes each) under one generated key.
 fn generated_tokens() -> Result<(Verifier, Vec<String>), String> {
-    let secret = "benchsecretbenchsecretbenchsecretbenchsec";
-    let keys = KeyRing::new()
-        .with_key("APIbenchkey01", secret)
-        .map_err(|e| e.to_string())?;
+    let keys = typical_token::key_ring().map_err(|e| e.to_string())?;
     let now = SystemTime::now();
     let tokens = (0..64)
-        .map(|i| {
-            AccessToken::new("APIbenchkey01", secret)
-                .with_identity(format!("participant-{i:04}"))
-                .with_name(format!("Participant {i}"))
-                .with_metadata(format!(r#"{{"seat":{i},"role":"speaker"}}"#))
-                .with_attributes([("team", "blue"), ("locale", "en-US")])
-                .with_video_grant(VideoGrant {
-                    can_publish_sources: Some(vec!["camera".into(), "microphone".into()]),
-                    can_update_own_metadata: Some(true),
-                    ..VideoGrant::join(format!("room-{}", i % 8))
-                })
-                .to_jwt_at(now)
-                .map_err(|e| e.to_string())
-        })
+        .map(|i| typical_token::typical_join_token(i, now).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
     Ok((Verifier::new(keys), tokens))
 }

@@ -2,8 +2,8 @@
 # The demo server (cargo run --example server) under wrk on 127.0.0.1 for DURATION seconds
 # (default 60) with a mix of valid, expired and forged tokens on GET /whoami: prints the
 # responses by status (every valid one must be 200, every bad one 401, nothing else) and the
-# server's RSS sampled every 5 s. The tokens come from examples/bench_server's generator, so the
-# demo server is started with that key.
+# server's RSS sampled every 5 s. The tokens come from examples/bench_server's generator
+# (examples/support/typical_token.rs), so the demo server is started with that key.
 #
 #   scripts/load_wrk.sh          # needs wrk (apt-get install wrk)
 set -euo pipefail
