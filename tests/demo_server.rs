@@ -18,6 +18,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use support::fixtures::{key_ring, resolved_from_whoami, tokens};
+use support::is_b64token;
 use tower_livekit_auth::{AccessToken, Verifier, VideoGrant};
 
 const KEY: &str = "APIfixture0001";
@@ -144,12 +145,7 @@ async fn whoami_refuses_every_rejected_fixture_with_401() {
         let (status, body) = server.get("/whoami", Some(&case.token)).await;
         // A credential with characters no token has is not even a bearer token (RFC 6750
         // b64token): 400 invalid_request rather than 401.
-        let b64token = case
-            .token
-            .trim_end_matches('=')
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
-        let expected = if b64token {
+        let expected = if is_b64token(&case.token) {
             StatusCode::UNAUTHORIZED
         } else {
             StatusCode::BAD_REQUEST
@@ -238,52 +234,53 @@ async fn publish_checks_room_and_source() {
         },
     ));
     let t = Some(camera_only.as_str());
-    assert_eq!(
-        server
-            .post("/rooms/stage/publish", t, r#"{"source":"camera"}"#)
-            .await
-            .0,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        server
-            .post("/rooms/stage/publish", t, r#"{"source":"microphone"}"#)
-            .await
-            .0,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        server
-            .post("/rooms/other/publish", t, r#"{"source":"camera"}"#)
-            .await
-            .0,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        server
-            .post("/rooms/stage/publish", t, r#"{"source":"CAMERA"}"#)
-            .await
-            .0,
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        server
-            .post("/rooms/stage/publish", t, r#"{"src":1}"#)
-            .await
-            .0,
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        server.post("/rooms/stage/publish", t, "not json").await.0,
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        server
-            .post("/rooms/stage/publish", None, r#"{"source":"camera"}"#)
-            .await
-            .0,
-        StatusCode::UNAUTHORIZED
-    );
+    for (path, token, body, expected) in [
+        (
+            "/rooms/stage/publish",
+            t,
+            r#"{"source":"camera"}"#,
+            StatusCode::NO_CONTENT,
+        ),
+        (
+            "/rooms/stage/publish",
+            t,
+            r#"{"source":"microphone"}"#,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "/rooms/other/publish",
+            t,
+            r#"{"source":"camera"}"#,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "/rooms/stage/publish",
+            t,
+            r#"{"source":"CAMERA"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/rooms/stage/publish",
+            t,
+            r#"{"src":1}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/rooms/stage/publish",
+            t,
+            "not json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/rooms/stage/publish",
+            None,
+            r#"{"source":"camera"}"#,
+            StatusCode::UNAUTHORIZED,
+        ),
+    ] {
+        let (status, text) = server.post(path, token, body).await;
+        assert_eq!(status, expected, "{path} {body}: {text}");
+    }
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
+use support::is_b64token;
 use support::oracle::{assemble, assemble_with, system_time, Hmac2};
 use tower_livekit_auth::{KeyRing, TrackSource, Verifier, VerifyErrorKind};
 
@@ -710,15 +711,6 @@ fn every_regression_reproducer_replays_without_panic() {
         replayed += 1;
     }
     eprintln!("replayed {replayed} reproducers from {}", dir.display());
-}
-
-/// RFC 6750 b64token: what a bearer credential may contain.
-fn is_b64token(token: &str) -> bool {
-    let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 #[tokio::test]
