@@ -7,13 +7,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 cd "$here"
 
-[ -d node_modules/livekit-server-sdk ] || npm ci --no-audit --no-fund --loglevel=error
-[ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+bash setup.sh --python
 
 cargo build --quiet --example token --manifest-path "$root/Cargo.toml"
-target="$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+target="$("$root/scripts/target-dir")"
 cli="$target/debug/examples/token"
 
 key="APIcliinterop1"

@@ -15,9 +15,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 cd "$here"
 
-npm ci --no-audit --no-fund --loglevel=error
-[ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+bash setup.sh --python
 
 mkdir -p build "$root/tests/fixtures"
 node gen_fixtures.mjs build/node_cases.json "$root/tests/fixtures/webhooks.json"

@@ -6,10 +6,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 
-(cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+bash "$here/setup.sh"
 cargo build --quiet --example server --manifest-path "$root/Cargo.toml"
-target="$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+target="$("$root/scripts/target-dir")"
 
 key="APIinteroplive"
 secret="$(python3 -c 'import secrets, string; a = string.ascii_letters + string.digits; print("".join(secrets.choice(a) for _ in range(43)))')"

@@ -15,7 +15,7 @@ connections="${CONNECTIONS:-32}"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 1; }
 
 cargo build --quiet --release --example bench_server
-target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+target="$(scripts/target-dir)"
 work="$(mktemp -d)"
 port="${PORT:-7881}"
 taskset -c 0 "$target/release/examples/bench_server" "127.0.0.1:$port" "$work/tokens.txt" >"$work/server.log" 2>&1 &
