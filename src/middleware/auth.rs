@@ -9,10 +9,9 @@ use http::{HeaderValue, Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::extract::find_token;
 use super::rejection::respond;
-use super::{
-    extract_token, AuthRejection, DefaultRejection, OnRejection, ResponseFuture, TokenLocation,
-};
+use super::{AuthRejection, DefaultRejection, OnRejection, ResponseFuture, TokenLocation};
 use crate::claims::Claims;
 use crate::verify::Verifier;
 
@@ -203,16 +202,26 @@ impl<S, H> Auth<S, H> {
 impl Config {
     /// Verifies the request's token, if any. `Ok(None)`: no token (optional mode).
     fn authenticate<B>(&self, request: &Request<B>) -> Result<Option<Claims>, AuthRejection> {
-        let token = extract_token(request.headers(), request.uri().query(), self.location)
+        let token = find_token(request.headers(), request.uri().query(), self.location)
             .map_err(|err| AuthRejection::malformed(err, &self.realm))?;
-        match token {
-            Some(token) => self
-                .verifier
-                .verify(&token)
-                .map(Some)
-                .map_err(|err| AuthRejection::invalid(err, &self.realm)),
-            None if self.optional => Ok(None),
-            None => Err(AuthRejection::missing(&self.realm)),
+        let Some(token) = token else {
+            return if self.optional {
+                Ok(None)
+            } else {
+                Err(AuthRejection::missing(&self.realm))
+            };
+        };
+        match self
+            .verifier
+            .verify_bytes_at(token.as_bytes(), self.verifier.now())
+        {
+            Ok(claims) => Ok(Some(claims)),
+            // Characters no token can have make the request malformed rather than the token
+            // invalid; checked only now, since a token that verifies has none of them.
+            Err(err) => Err(match token.check() {
+                Ok(()) => AuthRejection::invalid(err, &self.realm),
+                Err(malformed) => AuthRejection::malformed(malformed, &self.realm),
+            }),
         }
     }
 

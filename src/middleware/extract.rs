@@ -70,22 +70,67 @@ pub fn extract_token<'a>(
     query: Option<&'a str>,
     location: TokenLocation,
 ) -> Result<Option<Cow<'a, str>>, MalformedCredentials> {
+    match find_token(headers, query, location)? {
+        None => Ok(None),
+        Some(FoundToken::Header(token)) => token_text(token).map(|t| Some(Cow::Borrowed(t))),
+        Some(FoundToken::Query(token)) => Ok(Some(token)),
+    }
+}
+
+/// A token as the request carries it.
+pub(crate) enum FoundToken<'a> {
+    /// From `Authorization: Bearer`, its characters **not checked yet**: the middleware verifies
+    /// the bytes first (a token that verifies is base64url and dots, all `b64token` characters)
+    /// and checks them with [`token_text`] only when verification fails, to tell a malformed
+    /// request (400) from an invalid token (401). That check was a byte loop over the whole
+    /// token on every request.
+    Header(&'a [u8]),
+    /// From the `access_token` query parameter, percent-decoded and checked.
+    Query(Cow<'a, str>),
+}
+
+impl FoundToken<'_> {
+    /// The token's bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            FoundToken::Header(token) => token,
+            FoundToken::Query(token) => token.as_bytes(),
+        }
+    }
+
+    /// Whether the token is made of `b64token` characters; an error if it is not.
+    pub(crate) fn check(&self) -> Result<(), MalformedCredentials> {
+        match self {
+            FoundToken::Header(token) => token_text(token).map(drop),
+            FoundToken::Query(_) => Ok(()),
+        }
+    }
+}
+
+/// [`extract_token`] without the character check of a header token (see [`FoundToken`]).
+pub(crate) fn find_token<'a>(
+    headers: &'a HeaderMap,
+    query: Option<&'a str>,
+    location: TokenLocation,
+) -> Result<Option<FoundToken<'a>>, MalformedCredentials> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     if let Some(value) = values.next() {
         if values.next().is_some() {
             return Err(MalformedCredentials("more than one Authorization header"));
         }
-        return bearer(value.as_bytes()).map(|token| Some(Cow::Borrowed(token)));
+        return bearer(value.as_bytes()).map(|token| Some(FoundToken::Header(token)));
     }
     match (location, query) {
-        (TokenLocation::HeaderOrQuery, Some(query)) => query_token(query),
+        (TokenLocation::HeaderOrQuery, Some(query)) => {
+            query_token(query).map(|token| token.map(FoundToken::Query))
+        }
         _ => Ok(None),
     }
 }
 
-/// The token of a `Bearer` credential, in one pass over the bytes: the b64token check also
-/// proves the token is ASCII (this runs on every request).
-fn bearer(value: &[u8]) -> Result<&str, MalformedCredentials> {
+/// The credential of a `Bearer` header value: the scheme in any case, one or more spaces, and
+/// something non-empty (its characters are [`token_text`]'s concern).
+fn bearer(value: &[u8]) -> Result<&[u8], MalformedCredentials> {
     let space = memchr::memchr(b' ', value).ok_or(MalformedCredentials(
         "expected `Authorization: Bearer <token>`",
     ))?;
@@ -99,6 +144,12 @@ fn bearer(value: &[u8]) -> Result<&str, MalformedCredentials> {
     if token.is_empty() {
         return Err(MalformedCredentials("the Bearer credential is empty"));
     }
+    Ok(token)
+}
+
+/// The credential as text, if it is a `b64token`: one pass over the bytes, which also proves
+/// they are ASCII.
+fn token_text(token: &[u8]) -> Result<&str, MalformedCredentials> {
     match std::str::from_utf8(token) {
         Ok(token) if is_b64token(token) => Ok(token),
         _ => Err(MalformedCredentials(

@@ -497,3 +497,51 @@ fn every_rejection_message_is_a_valid_quoted_string() {
         assert_ne!(rejection.www_authenticate(), "Bearer");
     }
 }
+
+/// The layer checks a header token's characters only when the token does not verify. The
+/// statuses must be exactly those of checking first: 400 for whatever `extract_token` refuses,
+/// then 200 or 401 as the verifier decides.
+#[test]
+fn checking_characters_after_verifying_gives_the_statuses_of_checking_first() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let valid = format!("Bearer {}", token(VideoGrant::join("r")));
+    // Token characters, characters no token has, and bytes a header may carry (obs-text).
+    let bytes = prop::sample::select(b"Az09-_.~+/= \t\",;%\x80\xff".to_vec());
+    let edit = (0..valid.len(), bytes, 0..3u8);
+    let mut runner = TestRunner::new(Config::with_cases(512));
+    runner
+        .run(&prop::collection::vec(edit, 0..3), |edits| {
+            let mut value = valid.clone().into_bytes();
+            for (at, byte, how) in edits {
+                let at = at.min(value.len());
+                match how {
+                    0 => value.insert(at, byte),
+                    1 if at < value.len() => value[at] = byte,
+                    _ => drop(value.remove(at.min(value.len() - 1))),
+                }
+            }
+            let Ok(header) = http::HeaderValue::from_bytes(&value) else {
+                return Ok(());
+            };
+            let mut headers = http::HeaderMap::new();
+            headers.insert(AUTHORIZATION, header.clone());
+            let expected = match extract_token(&headers, None, TokenLocation::Header) {
+                Err(_) => StatusCode::BAD_REQUEST,
+                Ok(None) => StatusCode::UNAUTHORIZED,
+                Ok(Some(token)) if verifier().verify(&token).is_ok() => StatusCode::OK,
+                Ok(Some(_)) => StatusCode::UNAUTHORIZED,
+            };
+            let mut request = Request::new(String::new());
+            request.headers_mut().insert(AUTHORIZATION, header);
+            let service = AuthLayer::new(verifier()).layer(service_fn(echo));
+            let status = runtime.block_on(call(service, request)).status();
+            prop_assert_eq!(status, expected, "{:?}", String::from_utf8_lossy(&value));
+            Ok(())
+        })
+        .expect("same statuses");
+}
