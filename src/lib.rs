@@ -59,9 +59,9 @@ pub mod verify;
 pub mod webhook;
 
 pub use claims::{
-    AgentGrant, Claims, InferenceGrant, JobRestartPolicy, KindDetail, ObservabilityGrant,
-    ParticipantKind, Permissions, RoomAgentDispatch, RoomConfiguration, SipGrant, TrackSource,
-    VideoGrant,
+    AgentGrant, Attributes, Claims, InferenceGrant, JobRestartPolicy, KindDetail,
+    ObservabilityGrant, ParticipantKind, Permissions, RoomAgentDispatch, RoomConfiguration,
+    SipGrant, TrackSource, VideoGrant,
 };
 pub use keys::{KeyError, KeyErrorKind, KeyRing};
 pub use middleware::{AuthLayer, RequireLayer};

@@ -1,6 +1,5 @@
 //! Minting: [`AccessToken`] builds and signs LiveKit access tokens, and refreshes them.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -102,7 +101,9 @@ impl AccessToken {
         let original = claims.data();
         let mut token = AccessToken::new(claims.api_key(), secret);
         token.claims = ClaimsData {
-            sub: Some(claims.identity().to_owned()).filter(|identity| !identity.is_empty()),
+            sub: Some(claims.identity())
+                .filter(|identity| !identity.is_empty())
+                .map(Into::into),
             name: original.name.clone(),
             kind: original.kind.clone(),
             kind_details: original.kind_details.clone(),
@@ -119,25 +120,25 @@ impl AccessToken {
 
     /// The participant identity (`sub`).
     pub fn with_identity(mut self, identity: impl Into<String>) -> Self {
-        self.claims.sub = Some(identity.into());
+        self.claims.sub = Some(identity.into().into());
         self
     }
 
     /// The display name (`name`).
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.claims.name = Some(name.into());
+        self.claims.name = Some(name.into().into());
         self
     }
 
     /// The participant kind (`kind`).
     pub fn with_kind(mut self, kind: ParticipantKind) -> Self {
-        self.claims.kind = Some(kind.as_str().to_owned());
+        self.claims.kind = Some(kind.as_str().into());
         self
     }
 
     /// Participant metadata (`metadata`), often JSON text.
     pub fn with_metadata(mut self, metadata: impl Into<String>) -> Self {
-        self.claims.metadata = Some(metadata.into());
+        self.claims.metadata = Some(metadata.into().into());
         self
     }
 
@@ -147,11 +148,7 @@ impl AccessToken {
         K: Into<String>,
         V: Into<String>,
     {
-        let map: BTreeMap<String, String> = attributes
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect();
-        self.claims.attributes = Some(map);
+        self.claims.attributes = Some(attributes.into_iter().collect());
         self
     }
 
@@ -200,13 +197,13 @@ impl AccessToken {
 
     /// The room preset (`roomPreset`).
     pub fn with_room_preset(mut self, preset: impl Into<String>) -> Self {
-        self.claims.room_preset = Some(preset.into());
+        self.claims.room_preset = Some(preset.into().into());
         self
     }
 
     /// The `sha256` claim: base64 SHA-256 of a webhook body.
     pub fn with_sha256(mut self, sha256: impl Into<String>) -> Self {
-        self.claims.sha256 = Some(sha256.into());
+        self.claims.sha256 = Some(sha256.into().into());
         self
     }
 
@@ -239,7 +236,7 @@ impl AccessToken {
             None => i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX),
         };
         let mut claims = self.claims.clone();
-        claims.iss = Some(self.api_key.clone());
+        claims.iss = Some(self.api_key.as_str().into());
         claims.nbf = Some(NumericDate::from_seconds(now));
         let exp = now.saturating_add(ttl);
         // Dates beyond 2^53 s cannot be read back exactly by any JSON parser, ours included.

@@ -6,16 +6,17 @@
 //! as absent for every key.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::date::NumericDate;
 use super::object::Object;
 use super::{
-    AgentGrant, InferenceGrant, ObservabilityGrant, RoomConfiguration, SipGrant, VideoGrant,
+    AgentGrant, Attributes, InferenceGrant, ObservabilityGrant, RoomConfiguration, SipGrant,
+    VideoGrant,
 };
 
 /// Every claim this crate reads, exactly as the token had it.
@@ -23,11 +24,11 @@ use super::{
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ClaimsData {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) iss: Option<String>,
+    pub(crate) iss: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) sub: Option<String>,
+    pub(crate) sub: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) jti: Option<String>,
+    pub(crate) jti: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) aud: Option<Audience>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,15 +38,15 @@ pub(crate) struct ClaimsData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) iat: Option<NumericDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) name: Option<String>,
+    pub(crate) name: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) kind: Option<String>,
+    pub(crate) kind: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) kind_details: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) metadata: Option<String>,
+    pub(crate) metadata: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) attributes: Option<BTreeMap<String, String>>,
+    pub(crate) attributes: Option<Attributes>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) video: Option<VideoGrant>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,11 +58,11 @@ pub(crate) struct ClaimsData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) observability: Option<ObservabilityGrant>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) room_preset: Option<String>,
+    pub(crate) room_preset: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) room_config: Option<RoomConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) sha256: Option<String>,
+    pub(crate) sha256: Option<CompactString>,
 }
 
 /// `aud`: one string or a list of them (RFC 7519 §4.1.3).
@@ -254,11 +255,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
                 Key::Kind => read(fault, &mut map, key, &mut data.kind)?,
                 Key::KindDetails => read(fault, &mut map, key, &mut data.kind_details)?,
                 Key::Metadata => read(fault, &mut map, key, &mut data.metadata)?,
-                Key::Attributes => {
-                    let mut attributes: Option<Attributes> = None;
-                    read(fault, &mut map, key, &mut attributes)?;
-                    data.attributes = attributes.map(|a| a.0);
-                }
+                Key::Attributes => read(fault, &mut map, key, &mut data.attributes)?,
                 Key::Video => read_object(fault, &mut map, key, &mut data.video)?,
                 Key::Sip => read_object(fault, &mut map, key, &mut data.sip)?,
                 Key::Agent => read_object(fault, &mut map, key, &mut data.agent)?,
@@ -271,31 +268,6 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// `attributes`: string values only, and no key twice.
-struct Attributes(BTreeMap<String, String>);
-
-impl<'de> Deserialize<'de> for Attributes {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct AttributesVisitor;
-        impl<'de> Visitor<'de> for AttributesVisitor {
-            type Value = Attributes;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map of string attributes")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attributes, A::Error> {
-                let mut out = BTreeMap::new();
-                while let Some((key, value)) = map.next_entry::<String, String>()? {
-                    if out.insert(key, value).is_some() {
-                        return Err(de::Error::custom("duplicate attribute"));
-                    }
-                }
-                Ok(Attributes(out))
-            }
-        }
-        deserializer.deserialize_map(AttributesVisitor)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The typed token: [`Claims`] and its grants. Every permission rule of the LiveKit server
 //! lives here (spec §3), so that a handler asks a question instead of reading raw fields.
 
+mod attributes;
 mod data;
 mod date;
 mod grants;
@@ -11,12 +12,12 @@ mod room_config;
 mod source;
 mod video;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use attributes::{Attributes, AttributesIter};
 pub(crate) use data::{ClaimFault, ClaimsData, ClaimsSeed};
 pub(crate) use date::NumericDate;
 pub use grants::{AgentGrant, InferenceGrant, ObservabilityGrant, SipGrant};
@@ -27,7 +28,7 @@ pub use room_config::{JobRestartPolicy, RoomAgentDispatch, RoomConfiguration};
 pub use source::{TrackSource, UnknownTrackSource};
 pub use video::VideoGrant;
 
-static NO_ATTRIBUTES: BTreeMap<String, String> = BTreeMap::new();
+static NO_ATTRIBUTES: Attributes = Attributes::new();
 
 /// The verified claims of a LiveKit access token.
 ///
@@ -107,7 +108,7 @@ impl Claims {
     }
 
     /// Participant attributes (`attributes`), empty when absent.
-    pub fn attributes(&self) -> &BTreeMap<String, String> {
+    pub fn attributes(&self) -> &Attributes {
         self.data.attributes.as_ref().unwrap_or(&NO_ATTRIBUTES)
     }
 

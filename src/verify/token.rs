@@ -213,7 +213,7 @@ mod tests {
     fn large_payloads_fall_back_to_the_heap() {
         let big = format!(r#"{{"metadata":"{}"}}"#, "x".repeat(5000));
         let data = parse_payload(URL_SAFE_NO_PAD.encode(&big).as_bytes()).expect("parses");
-        assert_eq!(data.metadata.as_ref().map(String::len), Some(5000));
+        assert_eq!(data.metadata.as_deref().map(str::len), Some(5000));
     }
 
     #[test]
