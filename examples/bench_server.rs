@@ -10,6 +10,9 @@
 //! - `GET /cached` `AuthLayer` over a verifier with the token cache
 //! - `GET /noop`   a layer that does nothing, and the same handler as `/auth` fed with claims
 //!   verified once at start: what the framework and the handler cost without any verification
+//! - `GET /reference` the benchmark's bare reference loop (`benches/compare/src/reference.rs`:
+//!   borrowed claims, no error detail) in a request-mapping layer that then hands the handler
+//!   the claims verified at start: the floor a verifying layer can reach in this server
 //!
 //! At start it writes `tokens.txt`: one valid token per line, then an `expired` and a `forged`
 //! token on lines starting with those words, for the load scripts. It runs on one thread (a
@@ -26,6 +29,10 @@ use tower_livekit_auth::{AuthLayer, Claims, Verifier};
 
 #[path = "support/typical_token.rs"]
 mod typical_token;
+
+#[allow(dead_code, unreachable_pub, missing_docs)]
+#[path = "../benches/compare/src/reference.rs"]
+mod reference;
 
 use typical_token::typical_join_token as token;
 
@@ -76,10 +83,30 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let claims = preverified.clone();
     let noop = tower::util::MapRequestLayer::new(move |mut request: axum::extract::Request| {
-        request.extensions_mut().insert(preverified.clone());
+        request.extensions_mut().insert(claims.clone());
         request
     });
+    let reference_keys = std::sync::Arc::new(reference::RefKeys::new(&[(
+        typical_token::KEY,
+        typical_token::SECRET,
+    )]));
+    // Claims only when the reference accepts the token: otherwise the handler's extractor
+    // answers 500, which the script counts.
+    let reference =
+        tower::util::MapRequestLayer::new(move |mut request: axum::extract::Request| {
+            let accepted = request
+                .headers()
+                .get(http::header::AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .is_some_and(|token| reference::verify(&reference_keys, token).is_ok());
+            if accepted {
+                request.extensions_mut().insert(preverified.clone());
+            }
+            request
+        });
     let cached = Verifier::new(keys).with_cache(100_000, 64 * 1024 * 1024);
     let app = Router::new()
         .route("/plain", get(|| async { "participant-0000" }))
@@ -93,7 +120,12 @@ fn main() -> ExitCode {
                 .route("/cached", get(identity))
                 .layer(AuthLayer::new(cached)),
         )
-        .merge(Router::new().route("/noop", get(identity)).layer(noop));
+        .merge(Router::new().route("/noop", get(identity)).layer(noop))
+        .merge(
+            Router::new()
+                .route("/reference", get(identity))
+                .layer(reference),
+        );
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # HTTP throughput of the middleware with wrk on 127.0.0.1: the same route without the layer
 # (/plain), with a do-nothing layer and pre-verified claims (/noop: the framework's share),
-# with it (/auth), with the token cache (/cached), and /auth with only expired and
-# forged tokens (rejections). Server pinned to CPU 0 (one thread), wrk to CPU 1. Each
-# measurement is DURATION seconds (default 10), ROUNDS rounds (default 3) interleaved; prints
-# the median requests/s and the ratio to /plain.
+# with the benchmark's bare reference verifier (/reference: the floor), with the layer
+# (/auth), with the token cache (/cached), and /auth with only expired and forged tokens
+# (rejections). Server pinned to CPU 0 (one thread), wrk to CPU 1. Each measurement is
+# DURATION seconds (default 2), in ROUNDS rounds (default 15) that run every case in turn.
+# Prints per case the median requests/s and the median over rounds of the case's ratio to
+# that round's /plain (with the quartiles): on a shared machine the speed drifts by tens of
+# percent within a minute, and ratios taken seconds apart cancel most of it.
 #
 #   scripts/bench_http.sh            # needs wrk (apt-get install wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-duration="${DURATION:-10}"
-rounds="${ROUNDS:-3}"
+duration="${DURATION:-2}"
+rounds="${ROUNDS:-15}"
 connections="${CONNECTIONS:-32}"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 1; }
 
@@ -23,29 +26,41 @@ server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do grep -q listening "$work/server.log" 2>/dev/null && break; sleep 0.1; done
 
-run() { # path mix -> requests/s, and the status counts on stderr
+run() { # path mix -> "requests/s non-2xx socket-errors", and the status counts on stderr
   local out
   out="$(TOKENS_FILE="$work/tokens.txt" MIX="$2" taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" \
     -s scripts/tokens.lua "http://127.0.0.1:$port$1")"
-  echo "$out" | grep -E '^status|Non-2xx' | sed "s|^|    $1 $2: |" >&2
-  echo "$out" | awk '/Requests\/sec/ {print $2}'
+  echo "$out" | grep -E '^status|Non-2xx|Socket errors' | sed "s|^|    $1 $2: |" >&2
+  echo "$out" | awk '/Requests\/sec/ {rps = $2} /Non-2xx/ {bad = $NF}
+    /Socket errors/ {gsub(",", ""); errors = $4 + $6 + $8 + $10}
+    END {print rps, bad + 0, errors + 0}'
 }
 
-declare -A results
+cases=("/plain valid" "/noop valid" "/reference valid" "/auth valid" "/cached valid" "/auth bad")
 for round in $(seq 1 "$rounds"); do
-  for case in "/plain valid" "/noop valid" "/auth valid" "/cached valid" "/auth bad"; do
+  for case in "${cases[@]}"; do
     set -- $case
-    rps="$(run "$1" "$2")"
-    results["$1 $2"]+="$rps "
-    echo "round $round $1 $2: $rps req/s" >&2
+    result="$(run "$1" "$2")"
+    echo "$round $1 $2 $result" >>"$work/results"
+    echo "round $round $1 $2: ${result%% *} req/s" >&2
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-plain="$(echo "${results["/plain valid"]}" | median)"
 echo
-echo "median of $rounds x ${duration}s, $connections connections, server on CPU 0, wrk on CPU 1"
-for case in "/plain valid" "/noop valid" "/auth valid" "/cached valid" "/auth bad"; do
-  m="$(echo "${results[$case]}" | median)"
-  awk -v c="$case" -v m="$m" -v p="$plain" 'BEGIN { printf "%-16s %10.0f req/s  %.2fx /plain\n", c, m, m / p }'
-done
+echo "$rounds rounds x ${duration}s per case, $connections connections, server on CPU 0, wrk on CPU 1"
+python3 - "$work/results" <<'PY'
+import statistics, sys
+from collections import defaultdict
+rounds, failed = defaultdict(dict), defaultdict(int)
+for line in open(sys.argv[1]):
+    n, path, mix, rps, non_2xx, errors = line.split()
+    rounds[n][f"{path} {mix}"] = float(rps)
+    failed[f"{path} {mix}"] += int(non_2xx) + int(errors)
+cases = list(next(iter(rounds.values())))
+print(f"{'case':<16} {'req/s':>8}  {'vs /plain':>9}  {'quartiles':>11}  non-2xx or errors")
+for case in cases:
+    rps = statistics.median(r[case] for r in rounds.values())
+    ratios = sorted(r[case] / r["/plain valid"] for r in rounds.values())
+    q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
+    print(f"{case:<16} {rps:8.0f}  {statistics.median(ratios):8.2f}x  {q1:.2f}-{q3:.2f}  {failed[case]}")
+PY

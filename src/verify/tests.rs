@@ -56,10 +56,7 @@ fn v1_join_token_is_accepted_with_its_sources() {
     assert_eq!(claims.identity(), "alice");
     assert_eq!(claims.name(), "Alice");
     assert_eq!(claims.metadata(), r#"{"a":1}"#);
-    assert_eq!(
-        claims.attributes().get("k1"),
-        Some("v1")
-    );
+    assert_eq!(claims.attributes().get("k1"), Some("v1"));
     assert_eq!(claims.api_key(), KEY);
     assert_eq!(claims.expires_at(), Some(1_700_021_600));
     assert!(claims.can_join());

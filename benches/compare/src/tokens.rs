@@ -29,9 +29,9 @@ pub const EXP: u64 = 4_102_444_800;
 pub const EXP_EXPIRED: u64 = NBF + 3600;
 
 /// `{"alg":"HS256","typ":"JWT"}`: the Go, Python and `jsonwebtoken` header.
-pub const HEADER_GO: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+pub const HEADER_GO: &str = crate::reference::KNOWN_HEADERS[0];
 /// `{"alg":"HS256"}`: the Node SDK (`jose`) header.
-pub const HEADER_NODE: &str = "eyJhbGciOiJIUzI1NiJ9";
+pub const HEADER_NODE: &str = crate::reference::KNOWN_HEADERS[1];
 
 /// An instant at which every accepted token is valid (for `verify_at`).
 pub fn now() -> SystemTime {
