@@ -707,6 +707,12 @@ fn each_documented_divergence_is_real_and_goes_the_documented_way() {
             let payload = json!({"iss": KEY_A, "exp": now + 600}).to_string();
             sign_for_iss(br#"{"alg":"HS256","typ":5}"#, payload.as_bytes())
         }),
+        // Found by the `differential` fuzz target: a registered parameter given twice.
+        (Divergence::HeaderParamType, |now| {
+            let payload = json!({"iss": KEY_A, "exp": now + 600}).to_string();
+            let header = br#"{"alg":"HS256","kid":"key-1","typ":"JWT","kid":"key-2"}"#;
+            sign_for_iss(header, payload.as_bytes())
+        }),
         (Divergence::SkimmedJson, |now| {
             let text = format!(r#"{{"iss":"{KEY_A}","exp":{},"x":"\udc00"}}"#, now + 600);
             sign_for_iss(HEADERS[0].as_bytes(), text.as_bytes())

@@ -1,5 +1,6 @@
-//! Arbitrary bytes → `Verifier::verify_at`: must never panic, and the error text never repeats
-//! the token's segments.
+//! Arbitrary bytes → `Verifier::verify_at`: must never panic, the error text never repeats
+//! the token's segments, and a token that verifies has only base64url characters and dots (the
+//! middleware relies on it to check a header token's characters only when it fails).
 #![no_main]
 
 use std::time::{Duration, UNIX_EPOCH};
@@ -26,7 +27,16 @@ fuzz_target!(|data: &[u8]| {
         Verifier::new(ring.clone()),
         Verifier::new(ring.clone()).with_max_token_len(usize::MAX),
     ] {
-        if let Err(err) = verifier.verify_at(&token, now) {
+        let result = verifier.verify_at(&token, now);
+        if result.is_ok() {
+            assert!(
+                token
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+                "a verified token has a character outside base64url and the dots"
+            );
+        }
+        if let Err(err) = result {
             let text = format!("{err} {err:?}");
             assert!(!text.contains(SECRET));
             // Token material: a base64url segment longer than any word of the error texts

@@ -232,8 +232,10 @@ pub enum Divergence {
     /// and `validate_nbf` then rejects the token.
     NullOrNegativeNbf,
     /// A registered header parameter other than `alg` and `crit` (`typ`, `kid`, `jwk`,
-    /// `x5c`, ...) has a value jsonwebtoken's typed `Header` refuses: the crate reads only
-    /// `alg` and `crit` (spec §1: only `alg` matters, `kid` is ignored).
+    /// `x5c`, ...) has a value jsonwebtoken's typed `Header` refuses, or appears twice (its
+    /// derived `Header` refuses a duplicate field): the crate reads only `alg` and `crit`
+    /// (spec §1: only `alg` matters, `kid` is ignored), as the LiveKit server's go-jose reads
+    /// the header into a map where the last value wins.
     HeaderParamType,
     /// The header or payload is JSON that serde_json's skimming parser (`IgnoredAny`, which
     /// the crate uses for keys it ignores) accepts and its `Value` parser refuses: invalid
@@ -292,9 +294,19 @@ pub fn classify(token: &str, now: u64) -> BTreeSet<Divergence> {
         if skimmed && serde_json::from_slice::<Value>(json).is_err() {
             classes.insert(Divergence::SkimmedJson);
         }
-        if repeats_a_key(json) {
-            classes.insert(Divergence::RepeatedKey);
-        }
+    }
+    if repeats_a_key(&payload) {
+        classes.insert(Divergence::RepeatedKey);
+    }
+    // In the header the crate refuses a repeated `alg` (and any `crit`) and ignores the rest.
+    for key in repeated_top_level_keys(&header) {
+        match key.as_str() {
+            "alg" | "crit" => classes.insert(Divergence::RepeatedKey),
+            key if REGISTERED_HEADER_PARAMS.contains(&key) => {
+                classes.insert(Divergence::HeaderParamType)
+            }
+            _ => false,
+        };
     }
     if let Ok(Value::Object(header)) = serde_json::from_slice::<Value>(&header) {
         if header.contains_key("crit") {
@@ -444,6 +456,40 @@ fn is_grant(value: &Value, bools: &[&str], strings: &[&str], lists: &[&str]) -> 
 }
 
 /// Whether jsonwebtoken's typed `Header` refuses a registered parameter other than `alg`.
+/// The header parameters jsonwebtoken's `Header` has fields for, besides `alg` and `crit`.
+const REGISTERED_HEADER_PARAMS: [&str; 13] = [
+    "typ", "cty", "jku", "kid", "x5u", "x5t", "x5t#S256", "url", "nonce", "enc", "zip", "x5c",
+    "jwk",
+];
+
+/// The keys a JSON object repeats at its top level (none when it is not an object).
+fn repeated_top_level_keys(json: &[u8]) -> Vec<String> {
+    struct Repeats(Vec<String>);
+    impl<'de> Deserialize<'de> for Repeats {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_map(RepeatsVisitor)
+        }
+    }
+    struct RepeatsVisitor;
+    impl<'de> Visitor<'de> for RepeatsVisitor {
+        type Value = Repeats;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Repeats, A::Error> {
+            let (mut seen, mut repeated) = (HashSet::new(), Vec::new());
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                if !seen.insert(key.clone()) {
+                    repeated.push(key);
+                }
+            }
+            Ok(Repeats(repeated))
+        }
+    }
+    serde_json::from_slice::<Repeats>(json).map_or_else(|_| Vec::new(), |r| r.0)
+}
+
 fn header_params_refused(header: &Map<String, Value>) -> bool {
     header.iter().any(|(key, value)| {
         if value.is_null() {
