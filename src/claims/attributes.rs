@@ -66,24 +66,25 @@ impl Attributes {
         self.pairs.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
-    /// Sorts `pairs`; a key given twice keeps its last value when `last_wins`, and is an error
-    /// otherwise.
-    fn from_pairs(
-        mut pairs: Vec<(CompactString, CompactString)>,
-        last_wins: bool,
-    ) -> Result<Self, RepeatedKey> {
+    /// `pairs` in key order, a key given twice keeping its last value.
+    fn last_wins(mut pairs: Vec<(CompactString, CompactString)>) -> Self {
         // Stable, so that among equal keys the last given stays last.
         pairs.sort_by(|(a, _), (b, _)| a.cmp(b));
-        let before = pairs.len();
-        // `dedup_by` keeps the first of a run and hands it the later ones: move their values in.
+        // `dedup_by` keeps the first of a run and drops the later ones: move their values in.
         pairs.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
-            if same && last_wins {
+            if same {
                 std::mem::swap(&mut later.1, &mut kept.1);
             }
             same
         });
-        if pairs.len() != before && !last_wins {
+        Attributes { pairs }
+    }
+
+    /// `pairs` in key order, or an error if a key is given twice.
+    fn unique(mut pairs: Vec<(CompactString, CompactString)>) -> Result<Self, RepeatedKey> {
+        pairs.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        if pairs.windows(2).any(|w| w[0].0 == w[1].0) {
             return Err(RepeatedKey);
         }
         Ok(Attributes { pairs })
@@ -96,14 +97,11 @@ struct RepeatedKey;
 /// Later pairs replace earlier ones with the same key, as when collecting into a map.
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Attributes {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let pairs = iter
-            .into_iter()
-            .map(|(k, v)| (CompactString::from(k.into()), CompactString::from(v.into())))
-            .collect();
-        match Attributes::from_pairs(pairs, true) {
-            Ok(attributes) => attributes,
-            Err(RepeatedKey) => Attributes::new(), // not reached: `last_wins` never fails
-        }
+        Attributes::last_wins(
+            iter.into_iter()
+                .map(|(k, v)| (CompactString::from(k.into()), CompactString::from(v.into())))
+                .collect(),
+        )
     }
 }
 
@@ -171,7 +169,7 @@ impl<'de> Deserialize<'de> for Attributes {
                 while let Some(pair) = map.next_entry::<CompactString, CompactString>()? {
                     pairs.push(pair);
                 }
-                Attributes::from_pairs(pairs, false)
+                Attributes::unique(pairs)
                     .map_err(|RepeatedKey| de::Error::custom("duplicate attribute"))
             }
         }
