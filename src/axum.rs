@@ -6,8 +6,11 @@
 //! layer).
 //!
 //! ```
+//! use axum::body::Body;
+//! use axum::http::{Request, StatusCode};
 //! use axum::{routing::get, Router};
-//! use tower_livekit_auth::{AuthLayer, Claims, KeyRing, Verifier};
+//! use tower::ServiceExt;
+//! use tower_livekit_auth::{AccessToken, AuthLayer, Claims, KeyRing, Verifier};
 //!
 //! async fn whoami(claims: Claims) -> String {
 //!     claims.identity().to_owned()
@@ -20,12 +23,33 @@
 //!     }
 //! }
 //!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let verifier = Verifier::new(KeyRing::from_env().unwrap_or_default());
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let (key, secret) = ("APIabcdefg", "somesecretencodedinbase62extendto32bytes");
+//! let verifier = Verifier::new(KeyRing::new().with_key(key, secret)?);
+//! // Each group of routes gets its own layer: a layer over the whole router would also run in
+//! // front of the optional routes and refuse their anonymous requests.
 //! let app: Router = Router::new()
 //!     .route("/whoami", get(whoami))
-//!     .route("/greet", get(greet).layer(AuthLayer::new(verifier.clone()).optional()))
-//!     .layer(AuthLayer::new(verifier));
+//!     .route_layer(AuthLayer::new(verifier.clone()))
+//!     .merge(
+//!         Router::new()
+//!             .route("/greet", get(greet))
+//!             .route_layer(AuthLayer::new(verifier).optional()),
+//!     );
+//!
+//! let anonymous = |uri| Request::get(uri).body(Body::empty());
+//! let response = app.clone().oneshot(anonymous("/greet")?).await?;
+//! assert_eq!(response.status(), StatusCode::OK);
+//! let response = app.clone().oneshot(anonymous("/whoami")?).await?;
+//! assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+//!
+//! let token = AccessToken::new(key, secret).with_identity("alice").to_jwt()?;
+//! let request = Request::get("/whoami")
+//!     .header("authorization", format!("Bearer {token}"))
+//!     .body(Body::empty())?;
+//! let body = axum::body::to_bytes(app.oneshot(request).await?.into_body(), 1024).await?;
+//! assert_eq!(&body[..], b"alice");
 //! # Ok(())
 //! # }
 //! ```

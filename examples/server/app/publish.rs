@@ -27,12 +27,9 @@ pub(crate) async fn publish(
             )
         }
     };
-    let Ok(source) = body.source.parse::<TrackSource>() else {
-        return (
-            StatusCode::BAD_REQUEST,
-            "unknown source: use camera, microphone, screen_share, screen_share_audio or unknown"
-                .into(),
-        );
+    let source = match body.source.parse::<TrackSource>() {
+        Ok(source) => source,
+        Err(unknown) => return (StatusCode::BAD_REQUEST, unknown.to_string()),
     };
     if !claims.can_join() || claims.room() != room {
         return (
