@@ -226,70 +226,143 @@ async fn custom_rejection_handler_builds_the_response_and_gets_the_rejection() {
     assert_eq!(rejection(&response).kind(), RejectionKind::MissingToken);
 }
 
+/// Each ready-made requirement, and a token holding that grant and no other: a requirement that
+/// checked the wrong grant would refuse its own token or let another through.
 #[tokio::test]
-async fn every_ready_made_requirement_allows_its_grant_and_refuses_without_it() {
-    let everything = AccessToken::new(KEY, SECRET)
-        .with_identity("alice")
-        .with_video_grant(VideoGrant {
-            room_create: Some(true),
-            room_list: Some(true),
-            room_record: Some(true),
-            ingress_admin: Some(true),
-            can_publish_sources: Some(vec!["camera".into()]),
-            ..VideoGrant::join("r")
-        })
-        .with_sip_grant(SipGrant {
-            admin: Some(true),
-            call: Some(true),
-        })
-        .to_jwt_at(at(NOW))
-        .expect("mints");
-    let nothing = AccessToken::new(KEY, SECRET)
-        .with_video_grant(VideoGrant {
+async fn every_ready_made_requirement_allows_its_grant_and_refuses_every_other() {
+    let mint = |video: Option<VideoGrant>, sip: Option<SipGrant>| {
+        let mut token = AccessToken::new(KEY, SECRET).with_identity("alice");
+        if let Some(video) = video {
+            token = token.with_video_grant(video);
+        }
+        if let Some(sip) = sip {
+            token = token.with_sip_grant(sip);
+        }
+        token.to_jwt_at(at(NOW)).expect("mints")
+    };
+    // Publishing is allowed unless refused, so every grant but the publish one refuses it.
+    let video = |grant: VideoGrant| {
+        Some(VideoGrant {
             can_publish: Some(false),
-            ..VideoGrant::default()
+            ..grant
         })
-        .to_jwt_at(at(NOW))
-        .expect("mints");
-    let layers = [
-        (RequireLayer::join(), "roomJoin"),
-        (RequireLayer::create_rooms(), "roomCreate"),
-        (RequireLayer::list_rooms(), "roomList"),
-        (RequireLayer::record(), "roomRecord"),
-        (RequireLayer::ingress_admin(), "ingressAdmin"),
-        (RequireLayer::sip_admin(), "sip.admin"),
-        (RequireLayer::sip_call(), "sip.call"),
+    };
+    let cases = [
+        (
+            RequireLayer::join(),
+            "roomJoin",
+            mint(video(VideoGrant::join("r")), None),
+        ),
+        (
+            RequireLayer::create_rooms(),
+            "roomCreate",
+            mint(
+                video(VideoGrant {
+                    room_create: Some(true),
+                    ..VideoGrant::default()
+                }),
+                None,
+            ),
+        ),
+        (
+            RequireLayer::list_rooms(),
+            "roomList",
+            mint(
+                video(VideoGrant {
+                    room_list: Some(true),
+                    ..VideoGrant::default()
+                }),
+                None,
+            ),
+        ),
+        (
+            RequireLayer::record(),
+            "roomRecord",
+            mint(
+                video(VideoGrant {
+                    room_record: Some(true),
+                    ..VideoGrant::default()
+                }),
+                None,
+            ),
+        ),
+        (
+            RequireLayer::ingress_admin(),
+            "ingressAdmin",
+            mint(
+                video(VideoGrant {
+                    ingress_admin: Some(true),
+                    ..VideoGrant::default()
+                }),
+                None,
+            ),
+        ),
+        (
+            RequireLayer::sip_admin(),
+            "sip.admin",
+            mint(
+                None,
+                Some(SipGrant {
+                    admin: Some(true),
+                    call: None,
+                }),
+            ),
+        ),
+        (
+            RequireLayer::sip_call(),
+            "sip.call",
+            mint(
+                None,
+                Some(SipGrant {
+                    admin: None,
+                    call: Some(true),
+                }),
+            ),
+        ),
         (
             RequireLayer::publish(TrackSource::Camera),
             "canPublishSources",
+            mint(
+                Some(VideoGrant {
+                    can_publish_sources: Some(vec!["camera".into()]),
+                    ..VideoGrant::default()
+                }),
+                None,
+            ),
         ),
     ];
-    for (require, grant) in layers {
-        let service = || {
-            ServiceBuilder::new()
+    for (require, grant, _) in &cases {
+        for (_, holder, token) in &cases {
+            let service = ServiceBuilder::new()
                 .layer(AuthLayer::new(verifier()))
                 .layer(require.clone())
-                .service(service_fn(echo))
-        };
-        let ok = call(service(), get("/", Some(&format!("Bearer {everything}")))).await;
-        assert_eq!(ok.status(), StatusCode::OK, "{grant}");
-        let refused = call(service(), get("/", Some(&format!("Bearer {nothing}")))).await;
-        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{grant}");
-        assert!(challenge(&refused)
-            .starts_with(r#"Bearer realm="livekit", error="insufficient_scope""#));
-        assert_eq!(rejection(&refused).required_grant(), Some(grant));
+                .service(service_fn(echo));
+            let response = call(service, get("/", Some(&format!("Bearer {token}")))).await;
+            if grant == holder {
+                assert_eq!(
+                    response.status(),
+                    StatusCode::OK,
+                    "{grant} for its own token"
+                );
+            } else {
+                assert_eq!(
+                    response.status(),
+                    StatusCode::FORBIDDEN,
+                    "{grant} for {holder}"
+                );
+                assert!(challenge(&response)
+                    .starts_with(r#"Bearer realm="livekit", error="insufficient_scope""#));
+                assert_eq!(rejection(&response).required_grant(), Some(*grant));
+            }
+        }
     }
-    let screen = RequireLayer::publish(TrackSource::ScreenShare);
+    let publisher = &cases[cases.len() - 1].2;
     let service = ServiceBuilder::new()
         .layer(AuthLayer::new(verifier()))
-        .layer(screen)
+        .layer(RequireLayer::publish(TrackSource::ScreenShare))
         .service(service_fn(echo));
-    assert_eq!(
-        call(service, get("/", Some(&format!("Bearer {everything}"))))
-            .await
-            .status(),
-        StatusCode::FORBIDDEN
-    );
+    let response = call(service, get("/", Some(&format!("Bearer {publisher}")))).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
