@@ -2,11 +2,7 @@
 //! agree on accept/reject outside the documented divergence classes. The oracle and the classes
 //! are the tests' own (`tests/support/oracle.rs`), included rather than copied.
 //!
-//! Input layout: the first byte picks the mode, the rest is the material.
-//! - 0: the rest is the whole token text;
-//! - 1: the rest is the payload JSON, signed as HS256 with the secret of its `iss`;
-//! - 2: the rest is the header JSON, over a valid payload, signed likewise;
-//! - 3: byte edits of a valid token: pairs (position, byte) from the rest.
+//! Input layout: see `oracle::token_from_fuzz_input`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,40 +10,17 @@ use libfuzzer_sys::fuzz_target;
 #[path = "../../tests/support/oracle.rs"]
 mod oracle;
 
-use oracle::{at_stable_second, judge, sign_for_iss, verifier, KEY_A};
-
-fn valid_payload(now: u64) -> String {
-    format!(
-        r#"{{"iss":"{KEY_A}","sub":"alice","exp":{},"nbf":{},"video":{{"roomJoin":true,"room":"r"}}}}"#,
-        now + 3600,
-        now - 10
-    )
-}
-
-const HEADER: &[u8] = br#"{"alg":"HS256","typ":"JWT"}"#;
+use oracle::{at_stable_second, judge, token_from_fuzz_input, verifier};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else {
+    let verifier = verifier();
+    let Some((token, now, outcome)) = at_stable_second(|now| {
+        let token = token_from_fuzz_input(data, now)?;
+        let outcome = judge(&verifier, &token, now);
+        Some((token, now, outcome))
+    }) else {
         return;
     };
-    let verifier = verifier();
-    let (token, now, outcome) = at_stable_second(|now| {
-        let token = match mode % 4 {
-            0 => String::from_utf8_lossy(rest).into_owned(),
-            1 => sign_for_iss(HEADER, rest),
-            2 => sign_for_iss(rest, valid_payload(now).as_bytes()),
-            _ => {
-                let mut bytes = sign_for_iss(HEADER, valid_payload(now).as_bytes()).into_bytes();
-                for pair in rest.chunks_exact(2) {
-                    let at = usize::from(pair[0]) * bytes.len() / 256;
-                    bytes[at] = pair[1];
-                }
-                String::from_utf8_lossy(&bytes).into_owned()
-            }
-        };
-        let outcome = judge(&verifier, &token, now);
-        (token, now, outcome)
-    });
     assert!(
         !outcome.is_failure(),
         "{outcome:?} at now={now} for token {token}"

@@ -161,6 +161,36 @@ pub fn sign_for_iss(header: &[u8], payload: &[u8]) -> String {
     assemble(header, payload, secret.as_bytes())
 }
 
+/// The token a `differential` fuzz input stands for at `now` (the target and the replay of its
+/// reproducers in `tests/differential.rs` share it). The first byte picks the mode, the rest is
+/// the material:
+/// - 0: the rest is the whole token text;
+/// - 1: the rest is the payload JSON, signed as HS256 with the secret of its `iss`;
+/// - 2: the rest is the header JSON, over a valid payload, signed likewise;
+/// - 3: byte edits of a valid token: pairs (position, byte) from the rest.
+pub fn token_from_fuzz_input(data: &[u8], now: u64) -> Option<String> {
+    const HEADER: &[u8] = br#"{"alg":"HS256","typ":"JWT"}"#;
+    let valid_payload = format!(
+        r#"{{"iss":"{KEY_A}","sub":"alice","exp":{},"nbf":{},"video":{{"roomJoin":true,"room":"r"}}}}"#,
+        now + 3600,
+        now - 10
+    );
+    let (&mode, rest) = data.split_first()?;
+    Some(match mode % 4 {
+        0 => String::from_utf8_lossy(rest).into_owned(),
+        1 => sign_for_iss(HEADER, rest),
+        2 => sign_for_iss(rest, valid_payload.as_bytes()),
+        _ => {
+            let mut bytes = sign_for_iss(HEADER, valid_payload.as_bytes()).into_bytes();
+            for pair in rest.chunks_exact(2) {
+                let at = usize::from(pair[0]) * bytes.len() / 256;
+                bytes[at] = pair[1];
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+    })
+}
+
 /// The payload's `iss`, read as the crate reads it: other keys are skimmed, not parsed.
 fn unverified_iss(payload_json: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
