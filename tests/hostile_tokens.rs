@@ -791,6 +791,32 @@ async fn oversized_and_repeated_headers_over_real_http_are_4xx() {
         .expect("request");
     assert_eq!(ok.status(), 200);
 
+    // A correctly signed token over the verifier's 16 KiB limit but well under hyper's header
+    // limit reaches the layer: 401 invalid_token, never verified.
+    let long = signed(
+        HS256,
+        &payload(&format!(r#","x":"{}""#, "a".repeat(20 * 1024))),
+    );
+    assert!(long.len() > tower_livekit_auth::verify::DEFAULT_MAX_TOKEN_LEN);
+    assert_eq!(
+        unlimited().verify_at(&long, system_time(NOW)).map(drop),
+        Ok(())
+    );
+    let response = client
+        .get(&url)
+        .bearer_auth(&long)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 401);
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .expect("ASCII");
+    assert!(
+        challenge.contains(r#"error="invalid_token""#),
+        "{challenge}"
+    );
+
     // 1 MiB of header: refused before the layer (hyper's header limit) or by the length limit,
     // never a 500, and the body never repeats it.
     let huge = "A".repeat(1 << 20);
