@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use http::header::HeaderName;
 use http::{HeaderValue, Request, Response};
@@ -13,7 +13,7 @@ use super::extract::find_token;
 use super::rejection::respond;
 use super::{AuthRejection, DefaultRejection, OnRejection, ResponseFuture, TokenLocation};
 use crate::claims::Claims;
-use crate::verify::Verifier;
+use crate::verify::{unix_seconds, Verifier};
 
 /// The realm of the `WWW-Authenticate` challenge unless [`AuthLayer::realm`] sets another.
 pub const DEFAULT_REALM: &str = "livekit";
@@ -201,7 +201,11 @@ impl<S, H> Auth<S, H> {
 
 impl Config {
     /// Verifies the request's token, if any. `Ok(None)`: no token (optional mode).
-    fn authenticate<B>(&self, request: &Request<B>) -> Result<Option<Claims>, AuthRejection> {
+    fn authenticate<B>(
+        &self,
+        request: &Request<B>,
+        now: SystemTime,
+    ) -> Result<Option<Claims>, AuthRejection> {
         let token = find_token(request.headers(), request.uri().query(), self.location)
             .map_err(|err| AuthRejection::malformed(err, &self.realm))?;
         let Some(token) = token else {
@@ -211,10 +215,7 @@ impl Config {
                 Err(AuthRejection::missing(&self.realm))
             };
         };
-        match self
-            .verifier
-            .verify_bytes_at(token.as_bytes(), self.verifier.now())
-        {
+        match self.verifier.verify_bytes_at(token.as_bytes(), now) {
             Ok(claims) => Ok(Some(claims)),
             // Characters no token can have make the request malformed rather than the token
             // invalid; checked only now, since a token that verifies has none of them.
@@ -225,20 +226,16 @@ impl Config {
         }
     }
 
-    /// A refreshed token for `claims`, when they expire within the refresh window.
-    fn refreshed(&self, claims: &Claims) -> Option<(HeaderName, HeaderValue)> {
+    /// A refreshed token for `claims` verified at `now`, when they expire within the refresh
+    /// window.
+    fn refreshed(&self, claims: &Claims, now: SystemTime) -> Option<(HeaderName, HeaderValue)> {
         let refresh = self.refresh.as_ref()?;
-        let now = self.verifier.now();
-        let expires = UNIX_EPOCH + Duration::from_secs(u64::try_from(claims.expires_at()?).ok()?);
-        // A window too large to add to the clock covers every token.
-        if now
-            .checked_add(refresh.window)
-            .is_some_and(|edge| expires > edge)
-        {
+        let time_left = claims.expires_at()? as f64 - unix_seconds(now);
+        if time_left > refresh.window.as_secs_f64() {
             return None;
         }
         let token = self.verifier.refresh_at(claims, now).ok()?;
-        Some((refresh.header.clone(), HeaderValue::from_str(&token).ok()?))
+        Some((refresh.header.clone(), HeaderValue::try_from(token).ok()?))
     }
 }
 
@@ -256,9 +253,11 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        match self.config.authenticate(&request) {
+        // One reading of the clock for the verification and the refresh decision.
+        let now = self.config.verifier.now();
+        match self.config.authenticate(&request, now) {
             Ok(Some(claims)) => {
-                let refresh = self.config.refreshed(&claims);
+                let refresh = self.config.refreshed(&claims, now);
                 request.extensions_mut().insert(claims);
                 ResponseFuture::inner(self.inner.call(request), refresh)
             }

@@ -35,9 +35,10 @@ impl<'a> RequestHead<'a> {
         }
     }
 
-    /// The path segment after `prefix`'s last segment: with `path = "/rooms/myroom/publish"`,
-    /// `segment_after("rooms")` is `Some("myroom")`. Percent-encoded segments are returned
-    /// decoded; `None` if the segment is absent, empty or not UTF-8.
+    /// The path segment after the first segment equal to `name`: with
+    /// `path = "/rooms/myroom/publish"`, `segment_after("rooms")` is `Some("myroom")`.
+    /// Percent-encoded segments are returned decoded; `None` if there is no segment `name`, or
+    /// the one after it is absent, empty or not UTF-8.
     pub fn segment_after(&self, name: &str) -> Option<String> {
         let mut segments = self.uri.path().split('/');
         segments.find(|segment| *segment == name)?;

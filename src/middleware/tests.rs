@@ -457,6 +457,24 @@ async fn refresh_header_is_added_only_near_expiry() {
     )
     .await;
     assert!(response.headers().get(&header).is_none());
+    // The edge: exactly the window left is refreshed, one second more is not.
+    for (ttl, refreshed) in [(300, true), (301, false)] {
+        let token = AccessToken::new(KEY, SECRET)
+            .with_identity("alice")
+            .with_ttl(Duration::from_secs(ttl))
+            .to_jwt_at(at(NOW))
+            .expect("mints");
+        let response = call(
+            layer.layer(service_fn(echo)),
+            get("/", Some(&format!("Bearer {token}"))),
+        )
+        .await;
+        assert_eq!(
+            response.headers().contains_key(&header),
+            refreshed,
+            "ttl {ttl}"
+        );
+    }
 }
 
 #[tokio::test]
