@@ -261,19 +261,21 @@ where
 /// The token endpoint service. See the [module docs](self).
 pub struct TokenEndpoint<P> {
     shared: Arc<Shared<P>>,
+    // Outside the `Arc`, so that setting it on one clone never depends on the others.
+    body_limit: usize,
 }
 
 struct Shared<P> {
     template: AccessToken,
     server_url: String,
     policy: P,
-    body_limit: usize,
 }
 
 impl<P> Clone for TokenEndpoint<P> {
     fn clone(&self) -> Self {
         TokenEndpoint {
             shared: self.shared.clone(),
+            body_limit: self.body_limit,
         }
     }
 }
@@ -283,7 +285,7 @@ impl<P> fmt::Debug for TokenEndpoint<P> {
         f.debug_struct("TokenEndpoint")
             .field("template", &self.shared.template)
             .field("server_url", &self.shared.server_url)
-            .field("body_limit", &self.shared.body_limit)
+            .field("body_limit", &self.body_limit)
             .finish_non_exhaustive()
     }
 }
@@ -305,16 +307,14 @@ impl<P: TokenPolicy> TokenEndpoint<P> {
                 template,
                 server_url: server_url.into(),
                 policy,
-                body_limit: DEFAULT_BODY_LIMIT,
             }),
+            body_limit: DEFAULT_BODY_LIMIT,
         })
     }
 
     /// Refuse request bodies over `limit` bytes with 413 (default 64 KiB).
     pub fn with_body_limit(mut self, limit: usize) -> Self {
-        if let Some(shared) = Arc::get_mut(&mut self.shared) {
-            shared.body_limit = limit;
-        }
+        self.body_limit = limit;
         self
     }
 }
@@ -349,7 +349,7 @@ fn is_json(content_type: Option<&HeaderValue>) -> bool {
 }
 
 impl<P: TokenPolicy> Shared<P> {
-    async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>>
+    async fn handle<B>(&self, request: Request<B>, body_limit: usize) -> Response<Full<Bytes>>
     where
         B: Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -373,7 +373,7 @@ impl<P: TokenPolicy> Shared<P> {
             );
         }
         let (head, body) = request.into_parts();
-        let bytes = match Limited::new(body, self.body_limit).collect().await {
+        let bytes = match Limited::new(body, body_limit).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(err) if err.is::<http_body_util::LengthLimitError>() => {
                 return error(
@@ -455,8 +455,8 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let shared = self.shared.clone();
-        Box::pin(async move { Ok(shared.handle(request).await) })
+        let (shared, body_limit) = (self.shared.clone(), self.body_limit);
+        Box::pin(async move { Ok(shared.handle(request, body_limit).await) })
     }
 }
 

@@ -91,7 +91,8 @@ async fn bad_input_gets_a_precise_4xx() {
             r#"{"participant_attributes":{"k":1}}"#,
             StatusCode::BAD_REQUEST,
         ),
-        (r#"{"room_config":[1]}"#, StatusCode::BAD_REQUEST),
+        // An array would otherwise be read positionally (`["r"]` as `name: "r"`).
+        (r#"{"room_config":["r"]}"#, StatusCode::BAD_REQUEST),
         (r#"{"room_name":"vip"}"#, StatusCode::FORBIDDEN),
         (
             r#"{"room_config":{"egress":{"room":{"file_outputs":[]}}}}"#,
@@ -103,11 +104,19 @@ async fn bad_input_gets_a_precise_4xx() {
         assert!(json["error"].is_string() && json["message"].is_string());
     }
     let big = format!(r#"{{"participant_metadata":"{}"}}"#, "x".repeat(2000));
-    let (status, json) = post(endpoint().with_body_limit(1000), &big).await;
-    assert_eq!(
-        (status, json["error"].as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large"))
-    );
+    // The limit holds even when set after the endpoint was cloned (clones share the policy).
+    let shared = endpoint();
+    let _clone = shared.clone();
+    for limited in [
+        endpoint().with_body_limit(1000),
+        shared.with_body_limit(1000),
+    ] {
+        let (status, json) = post(limited, &big).await;
+        assert_eq!(
+            (status, json["error"].as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large"))
+        );
+    }
 }
 
 #[tokio::test]
