@@ -64,10 +64,11 @@ use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use serde::{Deserialize, Deserializer, Serialize};
 use tower_service::Service;
 
+use crate::body::{read_limited, BodyError};
 use crate::claims::{Object, ParticipantKind, RoomConfiguration, VideoGrant};
 use crate::keys::KeyRing;
 use crate::mint::{AccessToken, MintError, MintErrorKind};
@@ -373,16 +374,16 @@ impl<P: TokenPolicy> Shared<P> {
             );
         }
         let (head, body) = request.into_parts();
-        let bytes = match Limited::new(body, body_limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(err) if err.is::<http_body_util::LengthLimitError>() => {
+        let bytes = match read_limited(body, body_limit).await {
+            Ok(bytes) => bytes,
+            Err(BodyError::TooLarge) => {
                 return error(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "body_too_large",
                     "the request body is larger than this endpoint accepts",
                 );
             }
-            Err(_) => {
+            Err(BodyError::Unreadable) => {
                 return error(
                     StatusCode::BAD_REQUEST,
                     "invalid_request",

@@ -50,6 +50,7 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+mod body;
 pub mod claims;
 pub mod endpoint;
 pub mod keys;

@@ -38,16 +38,16 @@ use std::time::SystemTime;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use bytes::Bytes;
-use http::header::AUTHORIZATION;
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body::Body;
-use http_body_util::{BodyExt, Limited};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::body::{read_limited, BodyError};
 use crate::claims::Claims;
+use crate::middleware::extract::{authorization, bearer};
 use crate::verify::{Verifier, VerifyError};
 
 /// The default limit on a webhook body: 1 MiB.
@@ -96,27 +96,20 @@ impl WebhookVerifier {
         if body.len() > self.body_limit {
             return Err(WebhookError::new(WebhookErrorKind::BodyTooLarge));
         }
-        let mut values = headers.get_all(AUTHORIZATION).iter();
-        let value = values
-            .next()
-            .ok_or(WebhookError::new(WebhookErrorKind::MissingToken))?;
-        if values.next().is_some() {
-            return Err(WebhookError::new(WebhookErrorKind::MissingToken));
-        }
-        let value = value
-            .to_str()
-            .map_err(|_| WebhookError::new(WebhookErrorKind::MissingToken))?;
+        let missing = || WebhookError::new(WebhookErrorKind::MissingToken);
+        let value = authorization(headers).ok().flatten().ok_or_else(missing)?;
         // LiveKit sends the bare token; tolerate a `Bearer ` prefix from proxies and tools.
-        let token = match value.split_once(' ') {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-            _ => value.trim(),
+        let token = match bearer(value) {
+            Ok(token) => token,
+            Err(_) if value.trim_ascii().eq_ignore_ascii_case(b"bearer") => return Err(missing()),
+            Err(_) => value,
         };
         if token.is_empty() {
-            return Err(WebhookError::new(WebhookErrorKind::MissingToken));
+            return Err(missing());
         }
         let claims = self
             .verifier
-            .verify_at(token, now)
+            .verify_bytes_at(token, now)
             .map_err(|err| WebhookError {
                 kind: WebhookErrorKind::InvalidToken,
                 verify: Some(err),
@@ -143,7 +136,8 @@ pub struct WebhookError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WebhookErrorKind {
-    /// No (or more than one, or an unreadable) `Authorization` header.
+    /// No `Authorization` header, more than one, or an empty `Bearer` credential (a value
+    /// that is not a token, such as obs-text bytes, is `InvalidToken`).
     MissingToken,
     /// The token did not verify; [`WebhookError::verify_error`] says why.
     InvalidToken,
@@ -322,12 +316,14 @@ where
         let verifier = self.verifier.clone();
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            let bytes = match Limited::new(body, verifier.body_limit).collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(err) if err.is::<http_body_util::LengthLimitError>() => {
+            let bytes = match read_limited(body, verifier.body_limit).await {
+                Ok(bytes) => bytes,
+                Err(BodyError::TooLarge) => {
                     return Ok(refuse(WebhookError::new(WebhookErrorKind::BodyTooLarge)));
                 }
-                Err(_) => return Ok(refuse(WebhookError::new(WebhookErrorKind::InvalidEvent))),
+                Err(BodyError::Unreadable) => {
+                    return Ok(refuse(WebhookError::new(WebhookErrorKind::InvalidEvent)))
+                }
             };
             let claims = match verifier.verify(&parts.headers, &bytes) {
                 Ok(claims) => claims,

@@ -113,12 +113,8 @@ pub(crate) fn find_token<'a>(
     query: Option<&'a str>,
     location: TokenLocation,
 ) -> Result<Option<FoundToken<'a>>, MalformedCredentials> {
-    let mut values = headers.get_all(AUTHORIZATION).iter();
-    if let Some(value) = values.next() {
-        if values.next().is_some() {
-            return Err(MalformedCredentials("more than one Authorization header"));
-        }
-        return bearer(value.as_bytes()).map(|token| Some(FoundToken::Header(token)));
+    if let Some(value) = authorization(headers)? {
+        return bearer(value).map(|token| Some(FoundToken::Header(token)));
     }
     match (location, query) {
         (TokenLocation::HeaderOrQuery, Some(query)) => {
@@ -128,9 +124,21 @@ pub(crate) fn find_token<'a>(
     }
 }
 
+/// The value of the request's one `Authorization` header; an error if it has several.
+pub(crate) fn authorization(headers: &HeaderMap) -> Result<Option<&[u8]>, MalformedCredentials> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(MalformedCredentials("more than one Authorization header"));
+    }
+    Ok(Some(value.as_bytes()))
+}
+
 /// The credential of a `Bearer` header value: the scheme in any case, one or more spaces, and
 /// something non-empty (its characters are [`token_text`]'s concern).
-fn bearer(value: &[u8]) -> Result<&[u8], MalformedCredentials> {
+pub(crate) fn bearer(value: &[u8]) -> Result<&[u8], MalformedCredentials> {
     let space = memchr::memchr(b' ', value).ok_or(MalformedCredentials(
         "expected `Authorization: Bearer <token>`",
     ))?;

@@ -45,7 +45,7 @@
 //! ```
 
 mod auth;
-mod extract;
+pub(crate) mod extract;
 mod future;
 mod rejection;
 mod require;

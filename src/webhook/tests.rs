@@ -4,6 +4,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use http::HeaderValue;
 
+use http::header::AUTHORIZATION;
+
 use super::*;
 use crate::{AccessToken, KeyRing};
 
@@ -104,4 +106,30 @@ fn expired_webhook_token_is_refused_with_the_reason() {
         Some(crate::VerifyErrorKind::Expired)
     );
     assert!(!err.to_string().contains(&token));
+}
+
+#[test]
+fn authorization_headers_that_hold_no_token_are_missing_and_others_invalid() {
+    let kind = |values: &[&[u8]]| {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(
+                AUTHORIZATION,
+                HeaderValue::from_bytes(value).expect("header value"),
+            );
+        }
+        verifier()
+            .verify(&headers, BODY)
+            .map_err(|e| e.kind())
+            .err()
+    };
+    let signed = signed(BODY);
+    let token = signed[AUTHORIZATION].as_bytes();
+    assert_eq!(kind(&[token, token]), Some(WebhookErrorKind::MissingToken));
+    assert_eq!(kind(&[b"Bearer "]), Some(WebhookErrorKind::MissingToken));
+    assert_eq!(kind(&[b"bearer"]), Some(WebhookErrorKind::MissingToken));
+    assert_eq!(kind(&[b"Basic abc"]), Some(WebhookErrorKind::InvalidToken));
+    assert_eq!(kind(&[b"\xc3\xa9"]), Some(WebhookErrorKind::InvalidToken));
+    let prefixed = [b"BEARER  ".as_slice(), token].concat();
+    assert_eq!(kind(&[&prefixed]), None);
 }
