@@ -11,3 +11,28 @@ pub(crate) fn is_b64token(token: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
+
+/// Fails if `text` (an error message, a `Debug` output, a log) shows any of `secrets` or any 8
+/// bytes in a row of `token`: every dot-separated segment, and a sample of 8-byte windows (all of
+/// them for a token of up to 32 KiB).
+#[allow(dead_code)]
+pub(crate) fn assert_no_leak(what: &str, text: &str, token: &str, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!text.contains(secret), "{what} shows a secret: {text}");
+    }
+    for segment in token.split('.').filter(|s| s.len() >= 8) {
+        assert!(
+            !text.contains(segment),
+            "{what} shows a token segment: {text}"
+        );
+    }
+    let bytes = token.as_bytes();
+    if bytes.len() >= 8 {
+        let step = (bytes.len() / 4096).max(1);
+        for start in (0..=bytes.len() - 8).step_by(step) {
+            if let Ok(window) = std::str::from_utf8(&bytes[start..start + 8]) {
+                assert!(!text.contains(window), "{what} shows {window:?}: {text}");
+            }
+        }
+    }
+}
