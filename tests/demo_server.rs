@@ -11,12 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sha2::Sha256;
 use support::fixtures::{key_ring, resolved_from_whoami, tokens};
 use support::is_b64token;
 use tower_livekit_auth::{AccessToken, Verifier, VideoGrant};
@@ -74,16 +70,10 @@ impl Server {
 
     /// Signs any payload (for shapes `AccessToken` refuses to mint).
     fn sign(&self, payload: Value) -> String {
-        let input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
-            URL_SAFE_NO_PAD.encode(payload.to_string())
-        );
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes()).expect("key");
-        mac.update(input.as_bytes());
-        format!(
-            "{input}.{}",
-            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        support::oracle::assemble(
+            br#"{"alg":"HS256","typ":"JWT"}"#,
+            payload.to_string().as_bytes(),
+            self.secret.as_bytes(),
         )
     }
 
@@ -465,22 +455,10 @@ async fn token_endpoint_answers_bad_input_with_json_4xx() {
     assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
-#[derive(serde::Deserialize)]
-struct WebhookCase {
-    name: String,
-    body: String,
-    authorization: String,
-    now: u64,
-    expect: String,
-}
-
 #[tokio::test]
 async fn webhook_route_accepts_node_signed_events_and_refuses_altered_ones() {
     let server = Server::start().await;
-    let fixtures: Value =
-        serde_json::from_str(include_str!("fixtures/webhooks.json")).expect("JSON");
-    let cases: Vec<WebhookCase> = serde_json::from_value(fixtures["cases"].clone()).expect("cases");
-    for case in cases {
+    for case in support::fixtures::webhooks().cases {
         server.clock.store(case.now, Ordering::SeqCst);
         let mut request = server
             .http

@@ -3,35 +3,16 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue};
-use serde::Deserialize;
-use support::fixtures::key_ring;
+use support::fixtures::{key_ring, webhooks};
 use tower_livekit_auth::webhook::{WebhookErrorKind, WebhookVerifier};
 use tower_livekit_auth::Verifier;
 
-#[derive(Deserialize)]
-struct Fixtures {
-    keys: BTreeMap<String, String>,
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    name: String,
-    body: String,
-    authorization: String,
-    now: u64,
-    expect: String,
-    error: Option<String>,
-}
-
 #[test]
 fn node_signed_webhooks_get_their_recorded_verdicts() {
-    let fixtures: Fixtures =
-        serde_json::from_str(include_str!("fixtures/webhooks.json")).expect("webhooks.json parses");
+    let fixtures = webhooks();
     let webhooks = WebhookVerifier::new(Verifier::new(key_ring(&fixtures.keys)));
     assert!(
         fixtures

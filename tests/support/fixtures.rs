@@ -42,6 +42,27 @@ impl TokenCase {
     }
 }
 
+/// `tests/fixtures/webhooks.json`: webhook requests signed by the Node SDK, and altered copies.
+#[derive(Debug, Deserialize)]
+pub struct WebhookFixtures {
+    pub keys: BTreeMap<String, String>,
+    pub cases: Vec<WebhookCase>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WebhookCase {
+    pub name: String,
+    pub body: String,
+    pub authorization: String,
+    pub now: u64,
+    pub expect: String,
+    pub error: Option<String>,
+}
+
+pub fn webhooks() -> WebhookFixtures {
+    serde_json::from_str(include_str!("../fixtures/webhooks.json")).expect("webhooks.json parses")
+}
+
 pub fn tokens() -> TokenFixtures {
     let text = include_str!("../fixtures/tokens.json");
     serde_json::from_str(text).expect("tests/fixtures/tokens.json parses")
