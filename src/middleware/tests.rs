@@ -568,16 +568,47 @@ fn every_rejection_message_is_a_valid_quoted_string() {
         AuthRejection::insufficient("roomAdmin", &realm),
     ];
     for token in ["", "a", "a.b.c", "eyJhbGciOiJub25lIn0.e30."] {
-        if let Err(err) = verifier().verify(token) {
-            rejections.push(AuthRejection::invalid(err, &realm));
-        }
+        let err = verifier().verify(token).expect_err("not a valid token");
+        rejections.push(AuthRejection::invalid(err, &realm));
     }
-    for value in ["Basic x", "Bearer", "Bearer \"x\""] {
+    // Every kind of verification error; the match makes a new kind a compile error here.
+    use crate::verify::VerifyError;
+    let kinds = [
+        VerifyErrorKind::Malformed,
+        VerifyErrorKind::UnsupportedAlgorithm,
+        VerifyErrorKind::MissingIssuer,
+        VerifyErrorKind::UnknownKey,
+        VerifyErrorKind::InvalidSignature,
+        VerifyErrorKind::MissingExpiry,
+        VerifyErrorKind::Expired,
+        VerifyErrorKind::NotYetValid,
+        VerifyErrorKind::IssuedInFuture,
+        VerifyErrorKind::InvalidAudience,
+        VerifyErrorKind::InvalidClaim,
+        VerifyErrorKind::TokenTooLong,
+    ];
+    for kind in kinds {
+        match kind {
+            VerifyErrorKind::Malformed
+            | VerifyErrorKind::UnsupportedAlgorithm
+            | VerifyErrorKind::MissingIssuer
+            | VerifyErrorKind::UnknownKey
+            | VerifyErrorKind::InvalidSignature
+            | VerifyErrorKind::MissingExpiry
+            | VerifyErrorKind::Expired
+            | VerifyErrorKind::NotYetValid
+            | VerifyErrorKind::IssuedInFuture
+            | VerifyErrorKind::InvalidAudience
+            | VerifyErrorKind::InvalidClaim
+            | VerifyErrorKind::TokenTooLong => {}
+        }
+        rejections.push(AuthRejection::invalid(VerifyError::new(kind), &realm));
+    }
+    for value in ["Basic x", "Bearer", "Bearer ", "Bearer \"x\"", "bearer a b"] {
         let mut headers = http::HeaderMap::new();
         headers.insert(AUTHORIZATION, value.parse().expect("value"));
-        if let Err(err) = extract_token(&headers, None, TokenLocation::Header) {
-            rejections.push(AuthRejection::malformed(err, &realm));
-        }
+        let err = extract_token(&headers, None, TokenLocation::Header).expect_err("malformed");
+        rejections.push(AuthRejection::malformed(err, &realm));
     }
     for rejection in rejections {
         let message = rejection.to_string();
