@@ -2,11 +2,10 @@
 
 use std::fmt;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
+use super::base64url;
 use super::VerifyError;
 use super::VerifyErrorKind;
 
@@ -32,11 +31,11 @@ pub(super) fn check(segment: &[u8]) -> Result<(), VerifyError> {
         return Err(VerifyError::malformed("the header is too long"));
     }
     let mut buffer = [0u8; MAX_HEADER_LEN];
-    let len = URL_SAFE_NO_PAD
-        .decode_slice(segment, &mut buffer)
-        .map_err(|_| VerifyError::malformed("the header is not base64url without padding"))?;
+    let json = base64url::decode(segment, &mut buffer).ok_or(VerifyError::malformed(
+        "the header is not base64url without padding",
+    ))?;
     let mut outcome = None;
-    let mut de = serde_json::Deserializer::from_slice(&buffer[..len]);
+    let mut de = serde_json::Deserializer::from_slice(json);
     let parsed = HeaderSeed {
         outcome: &mut outcome,
     }
@@ -130,6 +129,9 @@ impl<'de> Visitor<'de> for HeaderSeed<'_> {
 
 #[cfg(test)]
 mod tests {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
     use super::*;
 
     fn header(json: &str) -> Result<(), VerifyError> {

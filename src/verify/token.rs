@@ -7,12 +7,10 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use hmac::Mac;
 use serde::de::DeserializeSeed;
 
-use super::{header, Options, VerifyError, VerifyErrorKind};
+use super::{base64url, header, Options, VerifyError, VerifyErrorKind};
 use crate::claims::{ClaimFault, ClaimsData, ClaimsSeed};
 use crate::keys::KeyRing;
 
@@ -79,8 +77,8 @@ fn authenticate(
     if segments.signature.len() != SIGNATURE_B64_LEN {
         return Err(VerifyError::new(VerifyErrorKind::InvalidSignature));
     }
-    match URL_SAFE_NO_PAD.decode_slice(segments.signature, &mut signature) {
-        Ok(32) => {}
+    match base64url::decode(segments.signature, &mut signature) {
+        Some(decoded) if decoded.len() == 32 => {}
         _ => {
             return Err(VerifyError::malformed(
                 "the signature is not base64url without padding",
@@ -133,19 +131,17 @@ pub(super) fn decode_unverified(token: &[u8]) -> Result<Arc<ClaimsData>, VerifyE
 fn parse_payload(segment: &[u8]) -> Result<Arc<ClaimsData>, VerifyError> {
     const NOT_BASE64: VerifyError =
         VerifyError::malformed("the payload is not base64url without padding");
-    let estimate = base64::decoded_len_estimate(segment.len());
+    let len = base64url::decoded_len(segment.len()).ok_or(NOT_BASE64)?;
     let mut stack = [0u8; STACK_PAYLOAD];
     let mut heap = Vec::new();
-    let buffer: &mut [u8] = if estimate <= STACK_PAYLOAD {
-        &mut stack[..estimate]
+    let buffer: &mut [u8] = if len <= STACK_PAYLOAD {
+        &mut stack[..len]
     } else {
-        heap.resize(estimate, 0);
+        heap.resize(len, 0);
         &mut heap
     };
-    let len = URL_SAFE_NO_PAD
-        .decode_slice(segment, buffer)
-        .map_err(|_| NOT_BASE64)?;
-    parse_claims(&buffer[..len])
+    let json = base64url::decode(segment, buffer).ok_or(NOT_BASE64)?;
+    parse_claims(json)
 }
 
 /// Parses straight into the `Arc` that [`Claims`](crate::Claims) will share: the claims are
@@ -153,14 +149,13 @@ fn parse_payload(segment: &[u8]) -> Result<Arc<ClaimsData>, VerifyError> {
 fn parse_claims(json: &[u8]) -> Result<Arc<ClaimsData>, VerifyError> {
     let fault = Cell::new(None);
     let mut data = Arc::new(ClaimsData::default());
-    let mut de = serde_json::Deserializer::from_slice(json);
     let target = Arc::make_mut(&mut data); // a fresh Arc is unique: no copy is made
-    let result = ClaimsSeed {
+    let seed = ClaimsSeed {
         fault: &fault,
         target,
-    }
-    .deserialize(&mut de)
-    .and_then(|()| de.end());
+    };
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let result = seed.deserialize(&mut de).and_then(|()| de.end());
     result.map(|()| data).map_err(|_| match fault.get() {
         Some(ClaimFault::Duplicate(claim)) => VerifyError::duplicate_claim(claim),
         Some(ClaimFault::Invalid(claim)) => VerifyError::invalid_claim(claim),
@@ -191,6 +186,9 @@ fn check_times(data: &ClaimsData, leeway: f64, now: f64) -> Result<(), VerifyErr
 
 #[cfg(test)]
 mod tests {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
     use super::*;
 
     #[test]
