@@ -35,6 +35,11 @@ fn kind_at(token: &str, now: u64) -> Result<Claims, VerifyErrorKind> {
 
 /// Signs `header` and `payload` JSON with `secret`, for hand-built hostile tokens.
 fn sign(header: &str, payload: &str, secret: &str) -> String {
+    sign_bytes(header, payload.as_bytes(), secret)
+}
+
+/// [`sign`] for a payload that need not be UTF-8.
+fn sign_bytes(header: &str, payload: &[u8], secret: &str) -> String {
     let input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header),
@@ -366,6 +371,35 @@ fn non_object_and_non_json_payloads_are_malformed() {
             "{payload}"
         );
     }
+}
+
+#[test]
+fn invalid_utf8_is_refused_in_a_claim_read_and_let_through_in_one_skipped() {
+    // The parser takes a payload that is UTF-8 throughout as text and any other as bytes;
+    // both must give the same answers. A skipped claim is not read, as the LiveKit server's
+    // Go decoder does not refuse it.
+    let payload = |name: &[u8], other: &[u8]| {
+        [
+            &br#"{"iss":"APIabcdefg","exp":1700021600,"name":""#[..],
+            name,
+            br#"","other":""#,
+            other,
+            br#""}"#,
+        ]
+        .concat()
+    };
+    let verify = |name: &[u8], other: &[u8]| {
+        let token = sign_bytes(HS256, &payload(name, other), SECRET);
+        kind_at(&token, 1_700_000_100).map(|claims| claims.name().to_owned())
+    };
+    assert_eq!(verify("é\\u00e9".as_bytes(), b"x"), Ok("éé".to_owned()));
+    assert_eq!(verify(b"x", b"\\u00e9\xff"), Ok("x".to_owned()));
+    assert_eq!(verify(b"\xff", b"x"), Err(VerifyErrorKind::InvalidClaim));
+    assert_eq!(verify(b"\\ud800", b"x"), Err(VerifyErrorKind::InvalidClaim));
+    assert_eq!(
+        verify(b"\\ud800", b"\xff"),
+        Err(VerifyErrorKind::InvalidClaim)
+    );
 }
 
 #[test]

@@ -154,8 +154,19 @@ fn parse_claims(json: &[u8]) -> Result<Arc<ClaimsData>, VerifyError> {
         fault: &fault,
         target,
     };
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let result = seed.deserialize(&mut de).and_then(|()| de.end());
+    // One UTF-8 check of the whole payload lets serde_json skip the check of every string.
+    // A payload that fails it goes through the byte parser, which still accepts invalid
+    // UTF-8 in the claims it skips, as the LiveKit server does.
+    let result = match std::str::from_utf8(json) {
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            seed.deserialize(&mut de).and_then(|()| de.end())
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(json);
+            seed.deserialize(&mut de).and_then(|()| de.end())
+        }
+    };
     result.map(|()| data).map_err(|_| match fault.get() {
         Some(ClaimFault::Duplicate(claim)) => VerifyError::duplicate_claim(claim),
         Some(ClaimFault::Invalid(claim)) => VerifyError::invalid_claim(claim),
