@@ -13,7 +13,7 @@ CATEGORIES = [
     ("split (find the dots)", re.compile(r"verify::token::split|memchr")),
     ("sha256 compress", re.compile(r"compress256|sha256::x86|digest_blocks")),
     ("hmac/digest rest", re.compile(r"sha2::|hmac::|digest::|subtle::|verify_slice|block_buffer")),
-    ("base64", re.compile(r"base64::")),
+    ("base64", re.compile(r"base64::|base64_simd::|vsimd::")),
     ("malloc/free", re.compile(r"malloc|_int_free|\bfree\b|realloc|__rdl_|__rust_alloc|__rust_dealloc|cfree|tcache")),
     ("memcpy/memset", re.compile(r"memcpy|memmove|memset|memcmp|bcmp")),
     ("drop (Claims)", re.compile(r"drop_in_place|dying_next|IntoIter<K,V,A>::drop|Arc<T,A>>::drop_slow")),

@@ -13,7 +13,12 @@ use std::time::{Duration, Instant};
 use crate::peers::{Peers, NAMES};
 
 /// Median nanoseconds per verification for each of [`NAMES`], and every round's samples.
-pub fn measure(peers: &Peers, tokens: &[String], rounds: usize, burst: Duration) -> Vec<(&'static str, f64, Vec<f64>)> {
+pub fn measure(
+    peers: &Peers,
+    tokens: &[String],
+    rounds: usize,
+    burst: Duration,
+) -> Vec<(&'static str, f64, Vec<f64>)> {
     // Calibrate: how many passes over the set fill `burst` for the slowest implementation.
     let start = Instant::now();
     let mut passes_probe = 0u32;

@@ -17,3 +17,53 @@ pub mod tokens;
 pub fn quick() -> bool {
     std::env::var_os("BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0")
 }
+
+/// Asserts that the comparison compares like with like: every verifier accepts every token of
+/// `set`, and the crate refuses the rejection tokens for the reason each stands for, as do the
+/// others. The bench runs it before measuring; `cargo test` here runs it too (in `.ci/run`).
+pub fn check_agreement(peers: &peers::Peers, set: &[String]) {
+    use tower_livekit_auth::VerifyErrorKind;
+
+    for name in peers::NAMES {
+        for token in set {
+            assert!(
+                peers.accepts(name, token),
+                "{name} refused a token of the set"
+            );
+        }
+    }
+    let v = &peers.crate_verifier;
+    let kind = |t: &str| {
+        v.verify_at(t, tokens::now())
+            .map(|_| ())
+            .map_err(|e| e.kind())
+    };
+    assert_eq!(
+        kind(&tokens::bad_signature()),
+        Err(VerifyErrorKind::InvalidSignature)
+    );
+    assert_eq!(
+        kind(&tokens::unknown_key()),
+        Err(VerifyErrorKind::UnknownKey)
+    );
+    assert_eq!(kind(&tokens::expired()), Err(VerifyErrorKind::Expired));
+    for name in peers::NAMES {
+        for bad in [
+            tokens::bad_signature(),
+            tokens::unknown_key(),
+            tokens::expired(),
+        ] {
+            assert!(!peers.accepts(name, &bad), "{name} accepted a bad token");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_verifier_accepts_the_set_and_refuses_the_bad_tokens() {
+        let set = super::tokens::accepted();
+        assert_eq!(set.len(), 16);
+        super::check_agreement(&super::peers::Peers::new(), &set);
+    }
+}

@@ -41,7 +41,10 @@ pub fn run_once(verifier: &Verifier, tokens: &[String], threads: usize, duration
             })
             .collect();
         barrier.wait();
-        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
     });
     counts.iter().sum::<u64>() as f64
 }

@@ -66,7 +66,7 @@ pub fn join_payload(i: usize, exp: u64) -> serde_json::Value {
     let first = FIRST[i % FIRST.len()];
     let last = LAST[(i / 2) % LAST.len()];
     let metadata = json!({
-        "lang": if i % 3 == 0 { "de" } else { "en" },
+        "lang": if i.is_multiple_of(3) { "de" } else { "en" },
         "plan": "pro",
     })
     .to_string();
@@ -141,5 +141,9 @@ pub fn expired() -> String {
 pub fn unknown_key() -> String {
     let mut payload = join_payload(0, EXP);
     payload["iss"] = json!("APIunknownKey99");
-    sign(HEADER_GO, &payload, "some-secret-the-verifier-never-saw-0123456")
+    sign(
+        HEADER_GO,
+        &payload,
+        "some-secret-the-verifier-never-saw-0123456",
+    )
 }

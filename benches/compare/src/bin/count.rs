@@ -57,11 +57,14 @@ fn main() {
     let peers = Peers::new();
     // The reject cases repeat one token 16 times so every case does 16 verifications a round.
     let set = match case.as_str() {
-        "reject_accept" => vec![tokens::sign(
-            tokens::HEADER_GO,
-            &tokens::join_payload(0, tokens::EXP),
-            tokens::API_SECRET,
-        ); 16],
+        "reject_accept" => vec![
+            tokens::sign(
+                tokens::HEADER_GO,
+                &tokens::join_payload(0, tokens::EXP),
+                tokens::API_SECRET,
+            );
+            16
+        ],
         "reject_bad_signature" => vec![tokens::bad_signature(); 16],
         "reject_expired" => vec![tokens::expired(); 16],
         "reject_unknown_key" => vec![tokens::unknown_key(); 16],
