@@ -218,7 +218,9 @@ impl Config {
         match self.verifier.verify_bytes_at(token.as_bytes(), now) {
             Ok(claims) => Ok(Some(claims)),
             // Characters no token can have make the request malformed rather than the token
-            // invalid; checked only now, since a token that verifies has none of them.
+            // invalid; checked only now, and only if the verifier did not get as far as
+            // decoding every segment, since a token that did has none of them.
+            Err(err) if err.token_was_base64url() => Err(AuthRejection::invalid(err, &self.realm)),
             Err(err) => Err(match token.check() {
                 Ok(()) => AuthRejection::invalid(err, &self.realm),
                 Err(malformed) => AuthRejection::malformed(malformed, &self.realm),

@@ -86,20 +86,24 @@ fn authenticate(
         }
     }
 
-    let data = parse_payload(segments.payload)?;
+    let mut payload = PayloadBuffer::new();
+    let json = payload.decode(segments.payload)?;
 
+    // Every segment was base64url: whatever is wrong from here on, the token's characters
+    // are not (the layer skips its character check on these errors).
+    let data = parse_claims(json).map_err(VerifyError::after_decoding)?;
     let api_key = data
         .iss
         .as_deref()
         .filter(|iss| !iss.is_empty())
-        .ok_or(VerifyError::new(VerifyErrorKind::MissingIssuer))?;
+        .ok_or(VerifyError::new(VerifyErrorKind::MissingIssuer).after_decoding())?;
     let secret = keys
         .secret(api_key)
-        .ok_or(VerifyError::new(VerifyErrorKind::UnknownKey))?;
+        .ok_or(VerifyError::new(VerifyErrorKind::UnknownKey).after_decoding())?;
     let mut mac = secret.mac();
     mac.update(segments.signing_input);
     mac.verify_slice(&signature)
-        .map_err(|_| VerifyError::new(VerifyErrorKind::InvalidSignature))?;
+        .map_err(|_| VerifyError::new(VerifyErrorKind::InvalidSignature).after_decoding())?;
     Ok(data)
 }
 
@@ -110,10 +114,11 @@ pub(super) fn check_claims(
     options: &Options,
     now: f64,
 ) -> Result<(), VerifyError> {
-    check_times(data, options.leeway, now)?;
+    // Only ever run on claims from a token that verified: its segments all decoded.
+    check_times(data, options.leeway, now).map_err(VerifyError::after_decoding)?;
     if let Some(audience) = options.audience.as_deref() {
         if !data.aud.as_ref().is_some_and(|aud| aud.contains(audience)) {
-            return Err(VerifyError::new(VerifyErrorKind::InvalidAudience));
+            return Err(VerifyError::new(VerifyErrorKind::InvalidAudience).after_decoding());
         }
     }
     Ok(())
@@ -127,21 +132,39 @@ pub(super) fn decode_unverified(token: &[u8]) -> Result<Arc<ClaimsData>, VerifyE
     parse_payload(split(token)?.payload)
 }
 
-/// Decodes and parses the payload in one pass, on the stack when it fits.
 fn parse_payload(segment: &[u8]) -> Result<Arc<ClaimsData>, VerifyError> {
-    const NOT_BASE64: VerifyError =
-        VerifyError::malformed("the payload is not base64url without padding");
-    let len = base64url::decoded_len(segment.len()).ok_or(NOT_BASE64)?;
-    let mut stack = [0u8; STACK_PAYLOAD];
-    let mut heap = Vec::new();
-    let buffer: &mut [u8] = if len <= STACK_PAYLOAD {
-        &mut stack[..len]
-    } else {
-        heap.resize(len, 0);
-        &mut heap
-    };
-    let json = base64url::decode(segment, buffer).ok_or(NOT_BASE64)?;
-    parse_claims(json)
+    parse_claims(PayloadBuffer::new().decode(segment)?)
+}
+
+/// Where the payload's JSON is decoded to: the stack when it fits, as it does for any token
+/// an SDK writes, the heap otherwise.
+struct PayloadBuffer {
+    stack: [u8; STACK_PAYLOAD],
+    heap: Vec<u8>,
+}
+
+impl PayloadBuffer {
+    fn new() -> Self {
+        PayloadBuffer {
+            stack: [0; STACK_PAYLOAD],
+            heap: Vec::new(),
+        }
+    }
+
+    fn decode(&mut self, segment: &[u8]) -> Result<&[u8], VerifyError> {
+        const NOT_BASE64: VerifyError =
+            VerifyError::malformed("the payload is not base64url without padding");
+        let len = base64url::decoded_len(segment.len()).ok_or(NOT_BASE64)?;
+        let buffer: &mut [u8] = if len <= STACK_PAYLOAD {
+            &mut self.stack[..len]
+        } else {
+            self.heap.resize(len, 0);
+            &mut self.heap
+        };
+        base64url::decode(segment, buffer)
+            .map(|json| &*json)
+            .ok_or(NOT_BASE64)
+    }
 }
 
 /// Parses straight into the `Arc` that [`Claims`](crate::Claims) will share: the claims are
