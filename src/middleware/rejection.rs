@@ -1,6 +1,6 @@
 //! [`AuthRejection`]: why a request was refused, and the response that says so.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use http::header::WWW_AUTHENTICATE;
@@ -111,22 +111,28 @@ impl AuthRejection {
 
     /// The `WWW-Authenticate` challenge of RFC 6750 §3.
     pub fn www_authenticate(&self) -> HeaderValue {
-        let realm = &self.realm;
-        let value = match self.kind() {
-            RejectionKind::MissingToken => format!("Bearer realm=\"{realm}\""),
-            RejectionKind::MalformedRequest => format!(
-                "Bearer realm=\"{realm}\", error=\"invalid_request\", error_description=\"{self}\""
-            ),
-            RejectionKind::InvalidToken => format!(
-                "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{self}\""
-            ),
-            RejectionKind::InsufficientScope => format!(
-                "Bearer realm=\"{realm}\", error=\"insufficient_scope\", error_description=\"{self}\""
-            ),
+        // Built by appending (not `format!`): it is on every refused request.
+        let error = match self.kind() {
+            RejectionKind::MissingToken => None,
+            RejectionKind::MalformedRequest => Some("invalid_request"),
+            RejectionKind::InvalidToken => Some("invalid_token"),
+            RejectionKind::InsufficientScope => Some("insufficient_scope"),
         };
+        let mut value = String::with_capacity(160);
+        value.push_str("Bearer realm=\"");
+        value.push_str(&self.realm);
+        value.push('"');
+        if let Some(error) = error {
+            value.push_str(", error=\"");
+            value.push_str(error);
+            value.push_str("\", error_description=\"");
+            // Writing to a `String` cannot fail.
+            let _ = write!(value, "{self}");
+            value.push('"');
+        }
         // Every message is ASCII without quotes (checked in tests); fall back to the bare
         // challenge rather than fail if that ever changes.
-        HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("Bearer"))
+        HeaderValue::try_from(value).unwrap_or(HeaderValue::from_static("Bearer"))
     }
 
     /// The default response: the status, the `WWW-Authenticate` challenge, an empty body, and
