@@ -33,7 +33,8 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== criterion (BENCH_QUICK=$quick)"
 rm -rf target/criterion/verify target/criterion/reject target/criterion/parts \
-    target/criterion/threads target/criterion/interleaved
+    target/criterion/threads target/criterion/interleaved target/criterion/middleware \
+    target/criterion/cache
 BENCH_QUICK=$([ "$quick" = 1 ] && echo 1 || echo 0) cargo bench --quiet --bench verify 2>&1 |
     grep -E '^(token set|threads/|interleaved/)|time:|^[a-z_]+/[a-z_0-9]+$' || true
 
@@ -82,6 +83,19 @@ for n in ["bad_signature", "expired", "unknown_key"]:
     # are the exact comparison.
     checks.append((f"reject/{n} <= accept (wall clock)", r[n] / r["accept"], 1.10, "le"))
 
+print("\n== middleware: one request through AuthLayer around a do-nothing service, no network (median ns)")
+try:
+    m = {n: median_ns("middleware", n) for n in ["no_layer", "auth", "auth_refused", "auth_cached"]}
+    for n, t in m.items():
+        extra = f"  (+{t - m['no_layer']:.0f} ns over no_layer)" if n != "no_layer" else ""
+        print(f"{n:18s} {t:10.0f}{extra}")
+    c = {n: median_ns("cache", n) for n in ["hit", "no_cache"]}
+    print(f"\n== cache: Verifier::verify_at on one join token (median ns)")
+    print(f"{'hit':18s} {c['hit']:10.0f}  ({c['no_cache'] / c['hit']:4.2f}x faster than no_cache)")
+    print(f"{'no_cache':18s} {c['no_cache']:10.0f}")
+except FileNotFoundError:
+    pass
+
 print("\n== parts: the reference loop's steps on one join token (median ns)")
 for n in ["split_bytewise", "split_memchr", "hmac_precomputed", "hmac_keyed_per_call", "base64_payload", "json_borrowed",
           "json_crate_claims", "system_clock"]:
@@ -120,7 +134,8 @@ if [ "$callgrind" = 1 ]; then
     out="$here/target/callgrind"
     mkdir -p "$out"
     printf '%-22s %12s %12s %12s %8s\n' case instr/verify 'excl. sha' 'vs base' allocs
-    for c in crate jsonwebtoken livekit_api reference reject_accept reject_bad_signature reject_expired reject_unknown_key; do
+    for c in crate jsonwebtoken livekit_api reference reject_accept reject_bad_signature reject_expired reject_unknown_key \
+        layer_accept layer_refuse layer_none; do
         valgrind --tool=callgrind --toggle-collect='*measured*' --callgrind-out-file="$out/$c.out" \
             ./target/release/count "$c" "$rounds" >"$out/$c.log" 2>&1
         n=$(sed -n 's/.*verifications=\([0-9]*\).*/\1/p' "$out/$c.log")
@@ -130,7 +145,9 @@ if [ "$callgrind" = 1 ]; then
             awk '/compress256/ { gsub(",", "", $1); s += $1 } END { print s + 0 }')
         per=$((total / n)); excl=$(((total - sha) / n))
         # The verify cases compare with the crate, the reject cases with accepting that token.
-        case "$c" in crate) base=$per; bname=crate ;; reject_accept) base=$per; bname=accept ;; esac
+        # The layer cases (one request through AuthLayer) compare with an accepted request.
+        case "$c" in crate) base=$per; bname=crate ;; reject_accept) base=$per; bname=accept ;;
+            layer_accept) base=$per; bname=layer ;; esac
         printf '%-22s %12d %12d %12s %8s\n' "$c" "$per" "$excl" \
             "$(awk -v a="$per" -v b="$base" 'BEGIN { printf "%.2f", a / b }')x $bname" "$allocs"
     done

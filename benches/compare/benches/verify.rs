@@ -5,6 +5,9 @@
 //! - `verify/{crate,jsonwebtoken,livekit_api,reference}`: the same 16 accepted tokens.
 //! - `reject/{accept,bad_signature,expired,unknown_key}`: the crate on one join token, accepted
 //!   and rejected three ways.
+//! - `middleware/{no_layer,auth,auth_refused,auth_cached}`: one request through `AuthLayer`
+//!   around a do-nothing service (no network), and through that service alone.
+//! - `cache/{hit,no_cache}`: `Verifier::verify_at` on a token the cache holds, and without one.
 //! - `parts/...`: the reference loop's steps alone, for the profile in BENCHMARKS.md.
 //! - `interleaved/...`: not criterion; the four verifiers timed in alternating bursts, median
 //!   per implementation, written to `target/criterion/interleaved/summary.json`.
@@ -21,7 +24,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tower_livekit_auth_bench::peers::Peers;
 use tower_livekit_auth_bench::reference::RefClaims;
-use tower_livekit_auth_bench::{interleaved, quick, threads, tokens};
+use tower_livekit_auth_bench::{interleaved, middleware, quick, threads, tokens};
 
 fn bench_verify(c: &mut Criterion, peers: &Peers, set: &[String]) {
     let mut g = c.benchmark_group("verify");
@@ -89,6 +92,54 @@ fn bench_reject(c: &mut Criterion, peers: &Peers) {
             b.iter(|| black_box(v.verify_at(black_box(token), now)))
         });
     }
+    g.finish();
+}
+
+/// The middleware per request, and the cache hit path: one join token, over and over.
+fn bench_middleware(c: &mut Criterion, peers: &Peers) {
+    let token = tokens::sign(
+        tokens::HEADER_GO,
+        &tokens::join_payload(0, tokens::EXP),
+        tokens::API_SECRET,
+    );
+    let valid = middleware::bearer(&token);
+    let forged = middleware::bearer(&tokens::bad_signature());
+    let now = tokens::now();
+    let cached = peers.crate_verifier.clone().with_cache(1024, 1 << 20);
+
+    let mut g = c.benchmark_group("middleware");
+    g.throughput(Throughput::Elements(1));
+    // The same request through the do-nothing service alone: the baseline to subtract.
+    g.bench_function("no_layer", |b| {
+        b.iter(|| {
+            middleware::status(
+                &mut middleware::Handler,
+                middleware::request(black_box(&valid)),
+            )
+        })
+    });
+    let mut layered = middleware::layered(peers.crate_verifier.clone());
+    g.bench_function("auth", |b| {
+        b.iter(|| middleware::status(&mut layered, middleware::request(black_box(&valid))))
+    });
+    g.bench_function("auth_refused", |b| {
+        b.iter(|| middleware::status(&mut layered, middleware::request(black_box(&forged))))
+    });
+    let mut layered_cached = middleware::layered(cached.clone());
+    g.bench_function("auth_cached", |b| {
+        b.iter(|| middleware::status(&mut layered_cached, middleware::request(black_box(&valid))))
+    });
+    g.finish();
+
+    // The cache hit path alone: the verifier's own call, the token seen before.
+    let mut g = c.benchmark_group("cache");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("hit", |b| {
+        b.iter(|| black_box(cached.verify_at(black_box(&token), now)))
+    });
+    g.bench_function("no_cache", |b| {
+        b.iter(|| black_box(peers.crate_verifier.verify_at(black_box(&token), now)))
+    });
     g.finish();
 }
 
@@ -264,6 +315,7 @@ fn main() {
 
     bench_verify(&mut c, &peers, &set);
     bench_reject(&mut c, &peers);
+    bench_middleware(&mut c, &peers);
     bench_parts(&mut c);
     c.final_summary();
 }

@@ -5,9 +5,11 @@
 //!   server would hold it: this crate's `Verifier`, `jsonwebtoken::decode`, `livekit-api`'s
 //!   `TokenVerifier`, and the bare [`reference`] loop.
 //! - [`interleaved`]: the four verifiers timed in alternating bursts (robust ratios).
+//! - [`middleware`]: `AuthLayer` around a do-nothing service, called without a network.
 //! - [`threads`]: the custom 1-vs-2-thread throughput measurement.
 
 pub mod interleaved;
+pub mod middleware;
 pub mod peers;
 pub mod reference;
 pub mod threads;
@@ -56,6 +58,27 @@ pub fn check_agreement(peers: &peers::Peers, set: &[String]) {
             assert!(!peers.accepts(name, &bad), "{name} accepted a bad token");
         }
     }
+    // The middleware and cache benches measure what they claim to: the layer accepts and
+    // refuses, and a cached verifier answers as the plain one does.
+    use http::StatusCode;
+    let cached = peers.crate_verifier.clone().with_cache(1024, 1 << 20);
+    for verifier in [peers.crate_verifier.clone(), cached] {
+        let mut layered = middleware::layered(verifier);
+        for token in set {
+            let request = middleware::request(&middleware::bearer(token));
+            assert_eq!(middleware::status(&mut layered, request), StatusCode::OK);
+        }
+        let forged = middleware::request(&middleware::bearer(&tokens::bad_signature()));
+        assert_eq!(
+            middleware::status(&mut layered, forged),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let plain = middleware::request(&middleware::bearer(&set[0]));
+    assert_eq!(
+        middleware::status(&mut middleware::Handler, plain),
+        StatusCode::NO_CONTENT
+    );
 }
 
 #[cfg(test)]

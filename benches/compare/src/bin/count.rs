@@ -2,15 +2,21 @@
 //!
 //! Cases: `crate`, `jsonwebtoken`, `livekit_api`, `reference` (the accepted token set), and
 //! `reject_accept`, `reject_bad_signature`, `reject_expired`, `reject_unknown_key` (the crate on
-//! one join token). Set-up and one warm-up round run outside `measured`; run.sh counts only
+//! one join token), and `layer_none`, `layer_accept`, `layer_refuse` (one request with that join
+//! token, or a forged one, through `AuthLayer` around a do-nothing service, or through the
+//! service alone). Set-up and one warm-up round run outside `measured`; run.sh counts only
 //! inside it (`--toggle-collect=*measured*`) and divides by the number of verifications printed.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+use std::convert::Infallible;
+
+use http::{HeaderValue, Request, Response, StatusCode};
 use tower_livekit_auth_bench::peers::Peers;
-use tower_livekit_auth_bench::tokens;
+use tower_livekit_auth_bench::{middleware, tokens};
+use tower_service::Service;
 
 /// Counts heap allocations, so the driver can also report allocations per verification.
 struct Counting;
@@ -50,11 +56,78 @@ fn measured(peers: &Peers, case: &str, set: &[String], rounds: usize) -> usize {
     accepted
 }
 
+/// Requests through `service`, `rounds` times over `bearers`; the number answered 200.
+#[inline(never)]
+fn measured_requests<S>(service: &mut S, bearers: &[HeaderValue], rounds: usize) -> usize
+where
+    S: Service<Request<()>, Response = Response<()>, Error = Infallible>,
+{
+    let mut ok = 0;
+    for _ in 0..rounds {
+        for bearer in bearers {
+            let status = middleware::status(service, middleware::request(black_box(bearer)));
+            ok += usize::from(status == StatusCode::OK);
+        }
+    }
+    ok
+}
+
+/// The `layer_*` cases: 16 requests a round, like the others.
+fn count_requests(peers: &Peers, case: &str, rounds: usize) {
+    let token = match case {
+        "layer_refuse" => tokens::bad_signature(),
+        _ => tokens::sign(
+            tokens::HEADER_GO,
+            &tokens::join_payload(0, tokens::EXP),
+            tokens::API_SECRET,
+        ),
+    };
+    let bearers = vec![middleware::bearer(&token); 16];
+    match case {
+        "layer_none" => count_through(&mut middleware::Handler, case, &bearers, rounds),
+        _ => count_through(
+            &mut middleware::layered(peers.crate_verifier.clone()),
+            case,
+            &bearers,
+            rounds,
+        ),
+    }
+}
+
+fn count_through<S>(service: &mut S, case: &str, bearers: &[HeaderValue], rounds: usize)
+where
+    S: Service<Request<()>, Response = Response<()>, Error = Infallible>,
+{
+    let warm = black_box(warm_up_requests(service, bearers));
+    let before = ALLOCATIONS.load(Relaxed);
+    let ok = measured_requests(service, bearers, rounds);
+    let allocations = ALLOCATIONS.load(Relaxed) - before;
+    let n = rounds * bearers.len();
+    println!(
+        "case={case} verifications={n} accepted={ok} warm={warm} allocs_per_verify={:.2}",
+        allocations as f64 / n as f64
+    );
+}
+
+#[inline(never)]
+fn warm_up_requests<S>(service: &mut S, bearers: &[HeaderValue]) -> usize
+where
+    S: Service<Request<()>, Response = Response<()>, Error = Infallible>,
+{
+    bearers
+        .iter()
+        .filter(|b| middleware::status(service, middleware::request(b)) == StatusCode::OK)
+        .count()
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let case = args.next().unwrap_or_else(|| "crate".into());
     let rounds: usize = args.next().map_or(10, |r| r.parse().expect("rounds"));
     let peers = Peers::new();
+    if case.starts_with("layer_") {
+        return count_requests(&peers, &case, rounds);
+    }
     // The reject cases repeat one token 16 times so every case does 16 verifications a round.
     let set = match case.as_str() {
         "reject_accept" => vec![
