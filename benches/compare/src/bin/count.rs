@@ -39,85 +39,47 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-#[inline(never)]
-fn measured(peers: &Peers, case: &str, set: &[String], rounds: usize) -> usize {
-    let mut accepted = 0;
-    for _ in 0..rounds {
-        for t in set {
-            accepted += usize::from(match case {
-                "crate" => black_box(peers.verify_crate(t)).is_some(),
-                "jsonwebtoken" => black_box(peers.verify_jsonwebtoken(t)).is_some(),
-                "livekit_api" => black_box(peers.verify_livekit(t)).is_some(),
-                "reference" => black_box(peers.verify_reference(t)).is_some(),
-                _ => black_box(peers.crate_verifier.verify_at(t, tokens::now())).is_ok(),
-            });
-        }
-    }
-    accepted
-}
-
-/// Requests through `service`, `rounds` times over `bearers`; the number answered 200.
-#[inline(never)]
-fn measured_requests<S>(service: &mut S, bearers: &[HeaderValue], rounds: usize) -> usize
-where
-    S: Service<Request<()>, Response = Response<()>, Error = Infallible>,
-{
-    let mut ok = 0;
-    for _ in 0..rounds {
-        for bearer in bearers {
-            let status = middleware::status(service, middleware::request(black_box(bearer)));
-            ok += usize::from(status == StatusCode::OK);
-        }
-    }
-    ok
-}
-
-/// The `layer_*` cases: 16 requests a round, like the others.
-fn count_requests(peers: &Peers, case: &str, rounds: usize) {
-    let token = match case {
-        "layer_refuse" => tokens::bad_signature(),
-        _ => tokens::sign(
-            tokens::HEADER_GO,
-            &tokens::join_payload(0, tokens::EXP),
-            tokens::API_SECRET,
-        ),
-    };
-    let bearers = vec![middleware::bearer(&token); 16];
-    match case {
-        "layer_none" => count_through(&mut middleware::Handler, case, &bearers, rounds),
-        _ => count_through(
-            &mut middleware::layered(peers.crate_verifier.clone()),
-            case,
-            &bearers,
-            rounds,
-        ),
-    }
-}
-
-fn count_through<S>(service: &mut S, case: &str, bearers: &[HeaderValue], rounds: usize)
-where
-    S: Service<Request<()>, Response = Response<()>, Error = Infallible>,
-{
-    let warm = black_box(warm_up_requests(service, bearers));
+/// Runs `work` (one round: 16 verifications or requests) once to warm up, then `rounds` times
+/// inside [`measured`], and prints the counts `run.sh` reads.
+fn count(case: &str, rounds: usize, mut work: impl FnMut() -> usize) {
+    // Warm-up: one-time initialisation (livekit-api's provider `Once`, lazy statics) is not
+    // part of a verification.
+    let warm = black_box(work());
     let before = ALLOCATIONS.load(Relaxed);
-    let ok = measured_requests(service, bearers, rounds);
+    let accepted = measured(&mut work, rounds);
     let allocations = ALLOCATIONS.load(Relaxed) - before;
-    let n = rounds * bearers.len();
+    let n = rounds * ROUND;
     println!(
-        "case={case} verifications={n} accepted={ok} warm={warm} allocs_per_verify={:.2}",
+        "case={case} verifications={n} accepted={accepted} warm={warm} allocs_per_verify={:.2}",
         allocations as f64 / n as f64
     );
 }
 
+/// Verifications or requests per round.
+const ROUND: usize = 16;
+
+/// The only function run.sh counts in (`--toggle-collect=*measured*`).
 #[inline(never)]
-fn warm_up_requests<S>(service: &mut S, bearers: &[HeaderValue]) -> usize
+fn measured(work: &mut impl FnMut() -> usize, rounds: usize) -> usize {
+    (0..rounds).map(|_| work()).sum()
+}
+
+/// One request through `service`: 1 if it answered 200.
+fn request<S>(service: &mut S, bearer: &HeaderValue) -> usize
 where
     S: Service<Request<()>, Response = Response<()>, Error = Infallible>,
 {
-    bearers
-        .iter()
-        .filter(|b| middleware::status(service, middleware::request(b)) == StatusCode::OK)
-        .count()
+    let status = middleware::status(service, middleware::request(black_box(bearer)));
+    usize::from(status == StatusCode::OK)
+}
+
+/// A join token like those of the set.
+fn join_token() -> String {
+    tokens::sign(
+        tokens::HEADER_GO,
+        &tokens::join_payload(0, tokens::EXP),
+        tokens::API_SECRET,
+    )
 }
 
 fn main() {
@@ -125,50 +87,41 @@ fn main() {
     let case = args.next().unwrap_or_else(|| "crate".into());
     let rounds: usize = args.next().map_or(10, |r| r.parse().expect("rounds"));
     let peers = Peers::new();
-    if case.starts_with("layer_") {
-        return count_requests(&peers, &case, rounds);
+    // The layer cases: one request with a join token (or a forged one) through `AuthLayer`
+    // around a do-nothing service, or through that service alone.
+    if let Some(layer) = case.strip_prefix("layer_") {
+        let bearer = middleware::bearer(&match layer {
+            "refuse" => tokens::bad_signature(),
+            "accept" | "none" => join_token(),
+            other => panic!("unknown case layer_{other}"),
+        });
+        if layer == "none" {
+            let mut handler = middleware::Handler;
+            return count(&case, rounds, || {
+                (0..ROUND).map(|_| request(&mut handler, &bearer)).sum()
+            });
+        }
+        let mut layered = middleware::layered(peers.crate_verifier.clone());
+        return count(&case, rounds, || {
+            (0..ROUND).map(|_| request(&mut layered, &bearer)).sum()
+        });
     }
-    // The reject cases repeat one token 16 times so every case does 16 verifications a round.
+    // The reject cases repeat one token so every case does 16 verifications a round.
     let set = match case.as_str() {
-        "reject_accept" => vec![
-            tokens::sign(
-                tokens::HEADER_GO,
-                &tokens::join_payload(0, tokens::EXP),
-                tokens::API_SECRET,
-            );
-            16
-        ],
-        "reject_bad_signature" => vec![tokens::bad_signature(); 16],
-        "reject_expired" => vec![tokens::expired(); 16],
-        "reject_unknown_key" => vec![tokens::unknown_key(); 16],
+        "reject_accept" => vec![join_token(); ROUND],
+        "reject_bad_signature" => vec![tokens::bad_signature(); ROUND],
+        "reject_expired" => vec![tokens::expired(); ROUND],
+        "reject_unknown_key" => vec![tokens::unknown_key(); ROUND],
         "crate" | "jsonwebtoken" | "livekit_api" | "reference" => tokens::accepted(),
         other => panic!("unknown case {other}"),
     };
-    // Warm-up: one-time initialisation (livekit-api's provider `Once`, lazy statics) is not
-    // part of a verification.
-    let warm = black_box(warm_up_round(&peers, &case, &set));
-    let before = ALLOCATIONS.load(Relaxed);
-    let accepted = measured(&peers, &case, &set, rounds);
-    let allocations = ALLOCATIONS.load(Relaxed) - before;
-    let n = rounds * set.len();
-    println!(
-        "case={case} verifications={n} accepted={accepted} warm={warm} allocs_per_verify={:.2}",
-        allocations as f64 / n as f64
-    );
-}
-
-#[inline(never)]
-fn warm_up_round(peers: &Peers, case: &str, set: &[String]) -> usize {
-    // Same work as `measured`, under a name the toggle does not match.
-    let mut n = 0;
-    for t in set {
-        n += usize::from(match case {
-            "crate" => peers.verify_crate(t).is_some(),
-            "jsonwebtoken" => peers.verify_jsonwebtoken(t).is_some(),
-            "livekit_api" => peers.verify_livekit(t).is_some(),
-            "reference" => peers.verify_reference(t).is_some(),
-            _ => peers.crate_verifier.verify_at(t, tokens::now()).is_ok(),
-        });
-    }
-    n
+    assert_eq!(set.len(), ROUND);
+    let verify = |t: &String| match case.as_str() {
+        "crate" => black_box(peers.verify_crate(t)).is_some(),
+        "jsonwebtoken" => black_box(peers.verify_jsonwebtoken(t)).is_some(),
+        "livekit_api" => black_box(peers.verify_livekit(t)).is_some(),
+        "reference" => black_box(peers.verify_reference(t)).is_some(),
+        _ => black_box(peers.crate_verifier.verify_at(t, tokens::now())).is_ok(),
+    };
+    count(&case, rounds, || set.iter().filter(|t| verify(t)).count());
 }
