@@ -81,7 +81,7 @@ pub fn extract_token<'a>(
 pub(crate) enum FoundToken<'a> {
     /// From `Authorization: Bearer`, its characters **not checked yet**: the middleware verifies
     /// the bytes first (a token that verifies is base64url and dots, all `b64token` characters)
-    /// and checks them with [`token_text`] only when verification fails, to tell a malformed
+    /// and checks them with [`FoundToken::check`] only when verification fails, to tell a malformed
     /// request (400) from an invalid token (401). That check was a byte loop over the whole
     /// token on every request.
     Header(&'a [u8]),
@@ -101,7 +101,7 @@ impl FoundToken<'_> {
     /// Whether the token is made of `b64token` characters; an error if it is not.
     pub(crate) fn check(&self) -> Result<(), MalformedCredentials> {
         match self {
-            FoundToken::Header(token) => token_text(token).map(drop),
+            FoundToken::Header(token) => check_header_token(token),
             FoundToken::Query(_) => Ok(()),
         }
     }
@@ -155,14 +155,22 @@ pub(crate) fn bearer(value: &[u8]) -> Result<&[u8], MalformedCredentials> {
     Ok(token)
 }
 
+const NOT_A_HEADER_TOKEN: MalformedCredentials =
+    MalformedCredentials("the Bearer credential has characters a token cannot have");
+
+/// Whether a header credential is a `b64token`; an error if it is not.
+fn check_header_token(token: &[u8]) -> Result<(), MalformedCredentials> {
+    if is_b64token(token) {
+        Ok(())
+    } else {
+        Err(NOT_A_HEADER_TOKEN)
+    }
+}
+
 /// The credential as text, if it is a `b64token` (whose characters are all ASCII).
 fn token_text(token: &[u8]) -> Result<&str, MalformedCredentials> {
-    match std::str::from_utf8(token) {
-        Ok(text) if is_b64token(token) => Ok(text),
-        _ => Err(MalformedCredentials(
-            "the Bearer credential has characters a token cannot have",
-        )),
-    }
+    check_header_token(token)?;
+    std::str::from_utf8(token).map_err(|_| NOT_A_HEADER_TOKEN)
 }
 
 /// RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
