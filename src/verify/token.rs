@@ -77,33 +77,41 @@ fn authenticate(
     if segments.signature.len() != SIGNATURE_B64_LEN {
         return Err(VerifyError::new(VerifyErrorKind::InvalidSignature));
     }
-    match base64url::decode(segments.signature, &mut signature) {
-        Some(decoded) if decoded.len() == 32 => {}
-        _ => {
-            return Err(VerifyError::malformed(
-                "the signature is not base64url without padding",
-            ))
-        }
+    // 43 characters always decode to 32 bytes, if they decode.
+    if base64url::decode(segments.signature, &mut signature).is_none() {
+        return Err(VerifyError::malformed(
+            "the signature is not base64url without padding",
+        ));
     }
-
     let mut payload = PayloadBuffer::new();
     let json = payload.decode(segments.payload)?;
 
     // Every segment was base64url: whatever is wrong from here on, the token's characters
     // are not (the layer skips its character check on these errors).
-    let data = parse_claims(json).map_err(VerifyError::after_decoding)?;
+    check_signed_claims(json, segments.signing_input, &signature, keys)
+        .map_err(VerifyError::after_decoding)
+}
+
+/// The claims of a decoded token, if its `iss` names a key and that key signed it.
+fn check_signed_claims(
+    json: &[u8],
+    signing_input: &[u8],
+    signature: &[u8; 32],
+    keys: &KeyRing,
+) -> Result<Arc<ClaimsData>, VerifyError> {
+    let data = parse_claims(json)?;
     let api_key = data
         .iss
         .as_deref()
         .filter(|iss| !iss.is_empty())
-        .ok_or(VerifyError::new(VerifyErrorKind::MissingIssuer).after_decoding())?;
+        .ok_or(VerifyError::new(VerifyErrorKind::MissingIssuer))?;
     let secret = keys
         .secret(api_key)
-        .ok_or(VerifyError::new(VerifyErrorKind::UnknownKey).after_decoding())?;
+        .ok_or(VerifyError::new(VerifyErrorKind::UnknownKey))?;
     let mut mac = secret.mac();
-    mac.update(segments.signing_input);
-    mac.verify_slice(&signature)
-        .map_err(|_| VerifyError::new(VerifyErrorKind::InvalidSignature).after_decoding())?;
+    mac.update(signing_input);
+    mac.verify_slice(signature)
+        .map_err(|_| VerifyError::new(VerifyErrorKind::InvalidSignature))?;
     Ok(data)
 }
 
@@ -114,17 +122,22 @@ pub(super) fn check_claims(
     options: &Options,
     now: f64,
 ) -> Result<(), VerifyError> {
-    // Only ever run on claims from a token that verified: its segments all decoded.
-    check_times(data, options.leeway, now).map_err(VerifyError::after_decoding)?;
-    if let Some(audience) = options.audience.as_deref() {
-        if !data.aud.as_ref().is_some_and(|aud| aud.contains(audience)) {
-            return Err(VerifyError::new(VerifyErrorKind::InvalidAudience).after_decoding());
-        }
-    }
-    Ok(())
+    let audience_ok = options
+        .audience
+        .as_deref()
+        .is_none_or(|audience| data.aud.as_ref().is_some_and(|aud| aud.contains(audience)));
+    check_times(data, options.leeway, now)
+        .and_then(|()| {
+            if audience_ok {
+                Ok(())
+            } else {
+                Err(VerifyError::new(VerifyErrorKind::InvalidAudience))
+            }
+        })
+        // Only ever run on the claims of a token whose segments all decoded.
+        .map_err(VerifyError::after_decoding)
 }
 
-/// The claims of a token whose signature and times are not checked.
 pub(super) fn decode_unverified(token: &[u8]) -> Result<Arc<ClaimsData>, VerifyError> {
     if token.len() > super::DEFAULT_MAX_TOKEN_LEN {
         return Err(VerifyError::new(VerifyErrorKind::TokenTooLong));
@@ -154,7 +167,7 @@ impl PayloadBuffer {
     fn decode(&mut self, segment: &[u8]) -> Result<&[u8], VerifyError> {
         const NOT_BASE64: VerifyError =
             VerifyError::malformed("the payload is not base64url without padding");
-        let len = base64url::decoded_len(segment.len()).ok_or(NOT_BASE64)?;
+        let len = base64url::decoded_len(segment).ok_or(NOT_BASE64)?;
         let buffer: &mut [u8] = if len <= STACK_PAYLOAD {
             &mut self.stack[..len]
         } else {
@@ -178,17 +191,11 @@ fn parse_claims(json: &[u8]) -> Result<Arc<ClaimsData>, VerifyError> {
         target,
     };
     // One UTF-8 check of the whole payload lets serde_json skip the check of every string.
-    // A payload that fails it goes through the byte parser, which still accepts invalid
+    // A payload that fails it goes through the byte reader, which still accepts invalid
     // UTF-8 in the claims it skips, as the LiveKit server does.
     let result = match std::str::from_utf8(json) {
-        Ok(text) => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            seed.deserialize(&mut de).and_then(|()| de.end())
-        }
-        Err(_) => {
-            let mut de = serde_json::Deserializer::from_slice(json);
-            seed.deserialize(&mut de).and_then(|()| de.end())
-        }
+        Ok(text) => parse_with(serde_json::de::StrRead::new(text), seed),
+        Err(_) => parse_with(serde_json::de::SliceRead::new(json), seed),
     };
     result.map(|()| data).map_err(|_| match fault.get() {
         Some(ClaimFault::Duplicate(claim)) => VerifyError::duplicate_claim(claim),
@@ -198,6 +205,16 @@ fn parse_claims(json: &[u8]) -> Result<Arc<ClaimsData>, VerifyError> {
 }
 
 /// `exp` required and `now < exp + leeway`; `now >= nbf - leeway`; `iat <= now + leeway`.
+/// Runs `seed` over the whole of `read`: one JSON value and nothing after it.
+fn parse_with<'de, R: serde_json::de::Read<'de>>(
+    read: R,
+    seed: ClaimsSeed<'_>,
+) -> serde_json::Result<()> {
+    let mut de = serde_json::Deserializer::new(read);
+    seed.deserialize(&mut de)?;
+    de.end()
+}
+
 fn check_times(data: &ClaimsData, leeway: f64, now: f64) -> Result<(), VerifyError> {
     let exp = data
         .exp
