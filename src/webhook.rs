@@ -32,6 +32,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::SystemTime;
 
@@ -254,20 +255,22 @@ impl WebhookEvent {
 /// ```
 #[derive(Clone, Debug)]
 pub struct WebhookLayer {
-    verifier: WebhookVerifier,
+    // Shared with every service the layer builds: each request takes a reference count, not a
+    // copy of the verifier.
+    verifier: Arc<WebhookVerifier>,
 }
 
 impl WebhookLayer {
     /// Verifies webhooks with `verifier`'s keys.
     pub fn new(verifier: Verifier) -> Self {
         WebhookLayer {
-            verifier: WebhookVerifier::new(verifier),
+            verifier: Arc::new(WebhookVerifier::new(verifier)),
         }
     }
 
     /// Refuse bodies over `limit` bytes (default 1 MiB).
     pub fn with_body_limit(mut self, limit: usize) -> Self {
-        self.verifier = self.verifier.with_body_limit(limit);
+        self.verifier = Arc::new(WebhookVerifier::clone(&self.verifier).with_body_limit(limit));
         self
     }
 }
@@ -287,7 +290,7 @@ impl<S> Layer<S> for WebhookLayer {
 #[derive(Clone, Debug)]
 pub struct Webhook<S> {
     inner: S,
-    verifier: WebhookVerifier,
+    verifier: Arc<WebhookVerifier>,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

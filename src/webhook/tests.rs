@@ -2,9 +2,8 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use http::HeaderValue;
-
 use http::header::AUTHORIZATION;
+use http::HeaderValue;
 
 use super::*;
 use crate::{AccessToken, KeyRing};
@@ -132,4 +131,66 @@ fn authorization_headers_that_hold_no_token_are_missing_and_others_invalid() {
     assert_eq!(kind(&[b"\xc3\xa9"]), Some(WebhookErrorKind::InvalidToken));
     let prefixed = [b"BEARER  ".as_slice(), token].concat();
     assert_eq!(kind(&[&prefixed]), None);
+}
+
+#[tokio::test]
+async fn the_layer_hands_on_verified_events_and_holds_its_body_limit() {
+    use http_body_util::Full;
+    use tower::ServiceExt;
+
+    let layer = WebhookLayer::new(Verifier::new(
+        KeyRing::new().with_key(KEY, SECRET).expect("key"),
+    ));
+    let request = |body: &[u8]| {
+        let mut request = Request::new(Full::new(Bytes::copy_from_slice(body)));
+        *request.headers_mut() = signed(body);
+        request
+    };
+    let handler = tower::service_fn(|request: Request<Full<Bytes>>| async move {
+        let event = request
+            .extensions()
+            .get::<WebhookEvent>()
+            .map(|e| e.name().to_owned());
+        Ok::<_, std::convert::Infallible>(Response::new(event.unwrap_or_default()))
+    });
+    let refusal = |response: &Response<String>| {
+        response
+            .extensions()
+            .get::<WebhookError>()
+            .map(WebhookError::kind)
+    };
+
+    let response = layer
+        .layer(handler)
+        .oneshot(request(BODY))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.body(), "room_started");
+
+    // The limit set on the layer reaches the services it builds, and only those of that layer.
+    let limited = layer.clone().with_body_limit(BODY.len() - 1);
+    let response = limited
+        .layer(handler)
+        .oneshot(request(BODY))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(refusal(&response), Some(WebhookErrorKind::BodyTooLarge));
+    let response = layer
+        .layer(handler)
+        .oneshot(request(BODY))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let mut forged = request(BODY);
+    *forged.body_mut() = Full::new(Bytes::from_static(br#"{"event":"room_finished"}"#));
+    let response = layer
+        .layer(handler)
+        .oneshot(forged)
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(refusal(&response), Some(WebhookErrorKind::BodyHashMismatch));
 }
