@@ -485,7 +485,6 @@ fn is_grant(value: &Value, bools: &[&str], strings: &[&str], lists: &[&str]) -> 
     })
 }
 
-/// Whether jsonwebtoken's typed `Header` refuses a registered parameter other than `alg`.
 /// The header parameters jsonwebtoken's `Header` has fields for, besides `alg` and `crit`.
 const REGISTERED_HEADER_PARAMS: [&str; 13] = [
     "typ", "cty", "jku", "kid", "x5u", "x5t", "x5t#S256", "url", "nonce", "enc", "zip", "x5c",
@@ -520,17 +519,18 @@ fn repeated_top_level_keys(json: &[u8]) -> Vec<String> {
     serde_json::from_slice::<Repeats>(json).map_or_else(|_| Vec::new(), |r| r.0)
 }
 
+/// Whether jsonwebtoken's typed `Header` refuses a registered parameter other than `alg`.
 fn header_params_refused(header: &Map<String, Value>) -> bool {
     header.iter().any(|(key, value)| {
         if value.is_null() {
             return false;
         }
         match key.as_str() {
-            "typ" | "cty" | "jku" | "kid" | "x5u" | "x5t" | "x5t#S256" | "url" | "nonce"
-            | "enc" | "zip" => !value.is_string(),
             "x5c" | "crit" => !is_string_list(value),
             // A JWK has a structure of its own; any `jwk` is in the class.
             "jwk" => true,
+            // The others are strings.
+            key if REGISTERED_HEADER_PARAMS.contains(&key) => !value.is_string(),
             _ => false,
         }
     })
