@@ -771,30 +771,23 @@ fn the_classifier_puts_plain_tokens_in_no_class() {
 /// no disagreement, no wrong-direction divergence.
 #[test]
 fn every_differential_reproducer_is_judged_without_failure() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
     let verifier = verifier();
     let mut judged = 0;
-    for entry in std::fs::read_dir(&dir).expect("tests/regressions exists") {
-        let path = entry.expect("readable entry").path();
-        let is_reproducer = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .is_some_and(|name| name.starts_with("differential-"));
-        if !is_reproducer {
+    for reproducer in support::reproducers() {
+        if !reproducer.is_differential_input() {
             continue;
         }
-        let input = std::fs::read(&path).expect("readable reproducer");
         let outcome = at_stable_second(|now| {
-            support::oracle::token_from_fuzz_input(&input, now)
+            support::oracle::token_from_fuzz_input(&reproducer.bytes, now)
                 .map(|token| support::oracle::judge(&verifier, &token, now))
         })
         .expect("a reproducer has a mode byte");
-        assert!(!outcome.is_failure(), "{}: {outcome:?}", path.display());
+        let path = reproducer.path.display();
+        assert!(!outcome.is_failure(), "{path}: {outcome:?}");
         judged += 1;
     }
     assert!(
         judged >= 1,
-        "no differential reproducer in {}",
-        dir.display()
+        "no differential reproducer in tests/regressions"
     );
 }

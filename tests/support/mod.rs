@@ -36,3 +36,37 @@ pub(crate) fn assert_no_leak(what: &str, text: &str, token: &str, secrets: &[&st
         }
     }
 }
+
+/// A fuzz reproducer from `tests/regressions/`: any file there but the `*.md` notes.
+#[allow(dead_code)]
+pub(crate) struct Reproducer {
+    pub(crate) path: std::path::PathBuf,
+    pub(crate) bytes: Vec<u8>,
+}
+
+#[allow(dead_code)]
+impl Reproducer {
+    /// An input of the `differential` fuzz target (a mode byte, then material, see
+    /// `oracle::token_from_fuzz_input`) rather than a token's bytes.
+    pub(crate) fn is_differential_input(&self) -> bool {
+        self.path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.starts_with("differential-"))
+    }
+}
+
+/// Every reproducer in `tests/regressions/`.
+#[allow(dead_code)]
+pub(crate) fn reproducers() -> Vec<Reproducer> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("tests/regressions exists") {
+        let path = entry.expect("readable entry").path();
+        if path.is_file() && path.extension().is_none_or(|e| e != "md") {
+            let bytes = std::fs::read(&path).expect("readable reproducer");
+            found.push(Reproducer { path, bytes });
+        }
+    }
+    found
+}
