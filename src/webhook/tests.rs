@@ -133,10 +133,33 @@ fn authorization_headers_that_hold_no_token_are_missing_and_others_invalid() {
     assert_eq!(kind(&[&prefixed]), None);
 }
 
+/// `request` through `layer` in front of a handler that answers the event's name: the status,
+/// the body, and the refusal's kind if any.
+async fn send(
+    layer: &WebhookLayer,
+    request: Request<http_body_util::Full<Bytes>>,
+) -> (StatusCode, String, Option<WebhookErrorKind>) {
+    use tower::ServiceExt;
+    let handler = tower::service_fn(|request: Request<http_body_util::Full<Bytes>>| async move {
+        let event = request.extensions().get::<WebhookEvent>();
+        let name = event.map(|e| e.name().to_owned()).unwrap_or_default();
+        Ok::<_, std::convert::Infallible>(Response::new(name))
+    });
+    let response = layer
+        .layer(handler)
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    let refusal = response
+        .extensions()
+        .get::<WebhookError>()
+        .map(|e| e.kind());
+    (response.status(), response.into_body(), refusal)
+}
+
 #[tokio::test]
 async fn the_layer_hands_on_verified_events_and_holds_its_body_limit() {
     use http_body_util::Full;
-    use tower::ServiceExt;
 
     let layer = WebhookLayer::new(Verifier::new(
         KeyRing::new().with_key(KEY, SECRET).expect("key"),
@@ -146,51 +169,29 @@ async fn the_layer_hands_on_verified_events_and_holds_its_body_limit() {
         *request.headers_mut() = signed(body);
         request
     };
-    let handler = tower::service_fn(|request: Request<Full<Bytes>>| async move {
-        let event = request
-            .extensions()
-            .get::<WebhookEvent>()
-            .map(|e| e.name().to_owned());
-        Ok::<_, std::convert::Infallible>(Response::new(event.unwrap_or_default()))
-    });
-    let refusal = |response: &Response<String>| {
-        response
-            .extensions()
-            .get::<WebhookError>()
-            .map(WebhookError::kind)
-    };
-
-    let response = layer
-        .layer(handler)
-        .oneshot(request(BODY))
-        .await
-        .expect("infallible");
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.body(), "room_started");
+    let accepted = (StatusCode::OK, "room_started".to_owned(), None);
+    assert_eq!(send(&layer, request(BODY)).await, accepted);
 
     // The limit set on the layer reaches the services it builds, and only those of that layer.
     let limited = layer.clone().with_body_limit(BODY.len() - 1);
-    let response = limited
-        .layer(handler)
-        .oneshot(request(BODY))
-        .await
-        .expect("infallible");
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(refusal(&response), Some(WebhookErrorKind::BodyTooLarge));
-    let response = layer
-        .layer(handler)
-        .oneshot(request(BODY))
-        .await
-        .expect("infallible");
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        send(&limited, request(BODY)).await,
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            String::new(),
+            Some(WebhookErrorKind::BodyTooLarge)
+        )
+    );
+    assert_eq!(send(&layer, request(BODY)).await, accepted);
 
     let mut forged = request(BODY);
     *forged.body_mut() = Full::new(Bytes::from_static(br#"{"event":"room_finished"}"#));
-    let response = layer
-        .layer(handler)
-        .oneshot(forged)
-        .await
-        .expect("infallible");
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(refusal(&response), Some(WebhookErrorKind::BodyHashMismatch));
+    assert_eq!(
+        send(&layer, forged).await,
+        (
+            StatusCode::UNAUTHORIZED,
+            String::new(),
+            Some(WebhookErrorKind::BodyHashMismatch)
+        )
+    );
 }
