@@ -3,7 +3,6 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use zeroize::Zeroizing;
 
 use crate::claims::{
@@ -244,12 +243,7 @@ impl AccessToken {
             return Err(MintError(MintErrorKind::TtlTooLong));
         }
         claims.exp = Some(NumericDate::from_seconds(exp));
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(&self.secret),
-        )
-        .map_err(|_| MintError(MintErrorKind::Encoding))
+        sign::sign(&claims, &self.secret).map_err(|_| MintError(MintErrorKind::Encoding))
     }
 }
 
@@ -358,6 +352,8 @@ impl fmt::Display for MintError {
 }
 
 impl std::error::Error for MintError {}
+
+mod sign;
 
 #[cfg(test)]
 mod tests;

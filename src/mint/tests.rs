@@ -192,3 +192,27 @@ fn an_absurd_ttl_is_refused_instead_of_minting_an_unreadable_exp() {
         Err(MintErrorKind::TtlTooLong)
     );
 }
+
+#[test]
+fn minted_tokens_are_byte_identical_to_jsonwebtokens_for_the_same_claims() {
+    // The crate minted with `jsonwebtoken::encode` until it signed by hand (decision 13): the
+    // same claims must still give the very same token, header order included.
+    let tokens = [
+        full_token(),
+        AccessToken::new(KEY, SECRET).with_identity("a"),
+        AccessToken::new(KEY, SECRET).with_metadata("\"quotes\" and \\ and \u{e9}"),
+    ];
+    for minted in tokens {
+        let token = minted.to_jwt_at(at(1_700_000_000)).expect("mints");
+        let claims = verifier()
+            .verify_at(&token, at(1_700_000_000))
+            .expect("verifies");
+        let oracle = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("jsonwebtoken encodes");
+        assert_eq!(token, oracle);
+    }
+}
