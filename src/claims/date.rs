@@ -20,13 +20,16 @@ impl NumericDate {
         NumericDate(seconds as f64)
     }
 
+    #[cfg(test)]
     pub(crate) fn as_f64(self) -> f64 {
         self.0
     }
 
-    /// Whole seconds, rounded down.
+    /// Whole seconds, truncated toward zero: the value the LiveKit server compares. Its go-jose
+    /// reads a NumericDate into an `int64` (spec §1), so `exp: 1700000000.9` expires exactly as
+    /// `exp: 1700000000` does, and `nbf: -0.5` is 0.
     pub(crate) fn seconds(self) -> i64 {
-        self.0.floor() as i64
+        self.0.trunc() as i64
     }
 }
 
@@ -86,6 +89,8 @@ mod tests {
     fn integers_and_floats_are_dates_and_round_trip() {
         assert_eq!(parse("1700000000").expect("int").seconds(), 1_700_000_000);
         assert_eq!(parse("3600.5").expect("float").as_f64(), 3600.5);
+        assert_eq!(parse("3600.9").expect("float").seconds(), 3600);
+        assert_eq!(parse("-5.9").expect("negative float").seconds(), -5);
         for text in ["1700000000", "3600.5", "-5"] {
             let date = parse(text).expect("parses");
             assert_eq!(serde_json::to_string(&date).expect("serializes"), text);

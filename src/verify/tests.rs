@@ -211,6 +211,35 @@ fn float_dates_are_accepted_and_string_dates_are_invalid_claims() {
 }
 
 #[test]
+fn fractional_dates_are_truncated_as_the_server_compares_them() {
+    // Spec §1: go-jose reads a NumericDate into an int64 (truncated toward zero) before it
+    // compares, so a fraction never buys a second.
+    let token = |claims: &str| sign(HS256, &format!(r#"{{"iss":"{KEY}",{claims}}}"#), SECRET);
+    let exp = token(r#""exp":1700021600.9"#);
+    assert!(kind_at(&exp, 1_700_021_659).is_ok());
+    assert_eq!(
+        kind_at(&exp, 1_700_021_660).err(),
+        Some(VerifyErrorKind::Expired),
+        "exp X.9 expires exactly as exp X"
+    );
+    let nbf = token(r#""exp":1700021600,"nbf":1700000000.9"#);
+    assert!(
+        kind_at(&nbf, 1_699_999_940).is_ok(),
+        "nbf X.9 is valid from X - leeway, as nbf X"
+    );
+    assert_eq!(
+        kind_at(&nbf, 1_699_999_939).err(),
+        Some(VerifyErrorKind::NotYetValid)
+    );
+    let iat = token(r#""exp":1700021600,"iat":1700000160.9"#);
+    assert!(kind_at(&iat, 1_700_000_100).is_ok(), "iat X.9 counts as X");
+    let claims = verifier()
+        .verify_at(&exp, at(1_700_000_100))
+        .expect("verifies");
+    assert_eq!(claims.expires_at(), Some(1_700_021_600));
+}
+
+#[test]
 fn repeated_claims_are_refused_rather_than_picked() {
     for payload in [
         format!(r#"{{"iss":"{KEY}","exp":1,"exp":1700021600}}"#),

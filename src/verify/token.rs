@@ -11,7 +11,7 @@ use hmac::Mac;
 use serde::de::DeserializeSeed;
 
 use super::{base64url, header, Options, VerifyError, VerifyErrorKind};
-use crate::claims::{ClaimFault, ClaimsData, ClaimsSeed};
+use crate::claims::{ClaimFault, ClaimsData, ClaimsSeed, NumericDate};
 use crate::keys::KeyRing;
 
 /// The base64url length of a 32-byte HMAC-SHA256 signature.
@@ -204,7 +204,6 @@ fn parse_claims(json: &[u8]) -> Result<Arc<ClaimsData>, VerifyError> {
     })
 }
 
-/// `exp` required and `now < exp + leeway`; `now >= nbf - leeway`; `iat <= now + leeway`.
 /// Runs `seed` over the whole of `read`: one JSON value and nothing after it.
 fn parse_with<'de, R: serde_json::de::Read<'de>>(
     read: R,
@@ -215,20 +214,23 @@ fn parse_with<'de, R: serde_json::de::Read<'de>>(
     de.end()
 }
 
+/// `exp` required and `now < exp + leeway`; `now >= nbf - leeway`; `iat <= now + leeway`, each
+/// date truncated to whole seconds first, as the LiveKit server compares them (spec §1).
 fn check_times(data: &ClaimsData, leeway: f64, now: f64) -> Result<(), VerifyError> {
+    let seconds = |date: NumericDate| date.seconds() as f64;
     let exp = data
         .exp
         .ok_or(VerifyError::new(VerifyErrorKind::MissingExpiry))?;
-    if now >= exp.as_f64() + leeway {
+    if now >= seconds(exp) + leeway {
         return Err(VerifyError::new(VerifyErrorKind::Expired));
     }
     if let Some(nbf) = data.nbf {
-        if now < nbf.as_f64() - leeway {
+        if now < seconds(nbf) - leeway {
             return Err(VerifyError::new(VerifyErrorKind::NotYetValid));
         }
     }
     if let Some(iat) = data.iat {
-        if iat.as_f64() > now + leeway {
+        if seconds(iat) > now + leeway {
             return Err(VerifyError::new(VerifyErrorKind::IssuedInFuture));
         }
     }

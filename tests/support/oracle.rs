@@ -235,9 +235,6 @@ pub enum Divergence {
     /// `exp + leeway` within a second of `now`: LiveKit's rule is `now < exp + leeway`,
     /// jsonwebtoken accepts `now == exp + leeway` (and rounds a fractional `exp`).
     ExpEdge,
-    /// A fractional `exp` or `nbf`: jsonwebtoken rounds it to the nearest second, the crate
-    /// compares exactly, so it can be at most one second stricter at each edge.
-    FractionalDate,
     /// `exp`, `nbf` or `iat` beyond ±2^53: the crate refuses a date it cannot hold exactly;
     /// jsonwebtoken reads any u64.
     DateOutOfRange,
@@ -261,6 +258,11 @@ pub enum Divergence {
     /// before 1970 as a date in the past; jsonwebtoken's u64 NumericDate cannot hold either
     /// and `validate_nbf` then rejects the token.
     NullOrNegativeNbf,
+    /// A fractional `nbf`: the crate truncates it toward zero before comparing, as the LiveKit
+    /// server's go-jose does (spec §1); jsonwebtoken rounds it to the nearest second, so the
+    /// crate accepts such a token up to a second earlier. (A fractional `exp` differs only
+    /// within a second of its edge, which `ExpEdge` covers.)
+    FractionalNbf,
     /// A registered header parameter other than `alg` and `crit` (`typ`, `kid`, `jwk`,
     /// `x5c`, ...) has a value jsonwebtoken's typed `Header` refuses, or appears twice (its
     /// derived `Header` refuses a duplicate field): the crate reads only `alg` and `crit`
@@ -279,7 +281,6 @@ impl Divergence {
     /// Every class, in order.
     pub const ALL: [Divergence; 11] = [
         Divergence::ExpEdge,
-        Divergence::FractionalDate,
         Divergence::DateOutOfRange,
         Divergence::IatInFuture,
         Divergence::TypedClaim,
@@ -287,6 +288,7 @@ impl Divergence {
         Divergence::Crit,
         Divergence::Oversize,
         Divergence::NullOrNegativeNbf,
+        Divergence::FractionalNbf,
         Divergence::HeaderParamType,
         Divergence::SkimmedJson,
     ];
@@ -295,7 +297,10 @@ impl Divergence {
     pub fn crate_is_stricter(self) -> bool {
         !matches!(
             self,
-            Divergence::NullOrNegativeNbf | Divergence::HeaderParamType | Divergence::SkimmedJson
+            Divergence::NullOrNegativeNbf
+                | Divergence::FractionalNbf
+                | Divergence::HeaderParamType
+                | Divergence::SkimmedJson
         )
     }
 }
@@ -367,8 +372,8 @@ fn classify_claims(claims: &Map<String, Value>, now: u64, classes: &mut BTreeSet
                 classes.insert(Divergence::DateOutOfRange);
             }
             let f = n.as_f64().unwrap_or(f64::NAN);
-            if name != "iat" && f.fract() != 0.0 {
-                classes.insert(Divergence::FractionalDate);
+            if name == "nbf" && f.fract() != 0.0 {
+                classes.insert(Divergence::FractionalNbf);
             }
         }
     }
