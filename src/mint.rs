@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
 
 use crate::claims::{
-    AgentGrant, Claims, ClaimsData, InferenceGrant, NumericDate, ObservabilityGrant,
+    AgentGrant, Audience, Claims, ClaimsData, InferenceGrant, NumericDate, ObservabilityGrant,
     ParticipantKind, RoomConfiguration, SipGrant, VideoGrant,
 };
 use crate::keys::KeyRing;
@@ -58,8 +58,26 @@ pub struct AccessToken {
     secret: Zeroizing<Vec<u8>>,
     claims: ClaimsData,
     ttl: Duration,
-    /// For a refresh: the original `exp`, so the TTL is max(10 minutes, time left).
-    refresh_of: Option<i64>,
+    /// For a refresh: the original `exp`, so the TTL is max(10 minutes, time left), and the
+    /// end of the chain, which no refresh outlives.
+    refresh_of: Option<RefreshOf>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct RefreshOf {
+    exp: i64,
+    end: i64,
+}
+
+/// Where a chain of refreshed tokens began and how long it may last.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RefreshChain {
+    /// Unix seconds: the first token's issue time.
+    pub(crate) origin: i64,
+    /// Seconds from `origin`.
+    pub(crate) limit: i64,
+    /// Whether the refresh keeps `aud` (the verifier requires an audience).
+    pub(crate) audience: bool,
 }
 
 impl AccessToken {
@@ -92,11 +110,10 @@ impl AccessToken {
         self.claims.room_config.as_ref()
     }
 
-    /// A refresh of verified `claims`, signed with `secret` (the secret of `claims.api_key()`):
-    /// it keeps the identity, name, kind, metadata, attributes, video grant, `roomConfig` and
-    /// `roomPreset`, and lasts max(10 minutes, the time left on the original), as the LiveKit
-    /// server's refreshed tokens do (spec §7).
-    pub fn refresh(claims: &Claims, secret: impl AsRef<[u8]>) -> Self {
+    /// A refresh of verified `claims`, signed with `secret` (the secret of `claims.api_key()`);
+    /// see [`Verifier::refresh`] for what it keeps and how long it lasts. `chain` is when the
+    /// chain of refreshes began and when it must end.
+    pub(crate) fn refresh(claims: &Claims, secret: &[u8], chain: RefreshChain) -> Self {
         let original = claims.data();
         let mut token = AccessToken::new(claims.api_key(), secret);
         token.claims = ClaimsData {
@@ -111,9 +128,14 @@ impl AccessToken {
             video: original.video.clone(),
             room_config: original.room_config.clone(),
             room_preset: original.room_preset.clone(),
+            aud: chain.audience.then(|| original.aud.clone()).flatten(),
+            iat: Some(NumericDate::from_seconds(chain.origin)),
             ..ClaimsData::default()
         };
-        token.refresh_of = claims.expires_at();
+        token.refresh_of = Some(RefreshOf {
+            exp: claims.expires_at().unwrap_or(i64::MIN),
+            end: chain.origin.saturating_add(chain.limit),
+        });
         token
     }
 
@@ -148,6 +170,14 @@ impl AccessToken {
         V: Into<String>,
     {
         self.claims.attributes = Some(attributes.into_iter().collect());
+        self
+    }
+
+    /// The audience (`aud`), for a service whose verifier requires one
+    /// ([`Verifier::with_audience`]). The LiveKit server ignores `aud`, and the Rust and Python
+    /// SDKs' verifiers refuse any: leave it unset for tokens meant for LiveKit itself.
+    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+        self.claims.aud = Some(Audience::One(audience.into()));
         self
     }
 
@@ -230,14 +260,19 @@ impl AccessToken {
             }
         }
         let now = unix_seconds(now) as i64;
-        let ttl = match self.refresh_of {
-            Some(exp) => (exp - now).max(MIN_REFRESH_TTL.as_secs() as i64),
-            None => i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX),
+        let exp = match self.refresh_of {
+            Some(RefreshOf { exp, end }) => {
+                if end <= now {
+                    return Err(MintError(MintErrorKind::RefreshLimit));
+                }
+                now.saturating_add((exp - now).max(MIN_REFRESH_TTL.as_secs() as i64))
+                    .min(end)
+            }
+            None => now.saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX)),
         };
         let mut claims = self.claims.clone();
         claims.iss = Some(self.api_key.as_str().into());
         claims.nbf = Some(NumericDate::from_seconds(now));
-        let exp = now.saturating_add(ttl);
         // Dates beyond 2^53 s cannot be read back exactly by any JSON parser, ours included.
         if exp > 1 << 53 {
             return Err(MintError(MintErrorKind::TtlTooLong));
@@ -278,8 +313,54 @@ impl KeyRing {
 }
 
 impl Verifier {
-    /// Mints a refresh of verified `claims` with the secret of their API key from this
-    /// verifier's key ring (see [`AccessToken::refresh`]).
+    /// Mints a refresh of verified `claims`, as the LiveKit server refreshes the token of a
+    /// connected participant (spec §7), signed with the secret of the API key that signed them
+    /// (their `iss`, from this verifier's current key ring: never another key).
+    ///
+    /// What the refreshed token carries:
+    /// - kept: the identity (as `sub`), `name`, `kind`, `kindDetails`, `metadata`,
+    ///   `attributes`, the `video` grant, `roomConfig` and `roomPreset`, as the server's
+    ///   refreshed tokens do; `aud` too when this verifier requires an audience, so that the
+    ///   refresh verifies where the original did;
+    /// - dropped: the `sip`, `agent`, `inference` and `observability` grants, `sha256` and
+    ///   `jti` (the server's refresh does not carry them either);
+    /// - `nbf` is now, `exp` is max(10 minutes, the time left on the original), and `iat` is
+    ///   the issue time of the chain's first token (its `iat`, else its `nbf`, else now).
+    ///
+    /// A chain of refreshes never outlives [`with_refresh_limit`](Self::with_refresh_limit)
+    /// (24 hours by default) from that first issue time: past it, this fails with
+    /// [`MintErrorKind::RefreshLimit`] and the client must get a new token from the
+    /// application, so that a stolen token cannot be kept alive for ever.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use tower_livekit_auth::{AccessToken, KeyRing, MintErrorKind, Verifier, VideoGrant};
+    ///
+    /// let secret = "somesecretencodedinbase62extendto32bytes";
+    /// let verifier = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret)?)
+    ///     .with_refresh_limit(Duration::from_secs(3600));
+    /// let at = |s: u64| UNIX_EPOCH + Duration::from_secs(1_700_000_000 + s);
+    /// let token = AccessToken::new("APIabcdefg", secret)
+    ///     .with_identity("alice")
+    ///     .with_video_grant(VideoGrant::join("myroom"))
+    ///     .with_ttl(Duration::from_secs(900))
+    ///     .to_jwt_at(at(0))?;
+    ///
+    /// let claims = verifier.verify_at(&token, at(800))?;
+    /// let refreshed = verifier.refresh_at(&claims, at(800))?;
+    /// let fresh = verifier.verify_at(&refreshed, at(800))?;
+    /// assert_eq!(fresh.identity(), "alice");
+    /// assert_eq!(fresh.expires_at(), Some(1_700_000_000 + 800 + 600)); // 10 minutes
+    /// assert_eq!(fresh.issued_at(), Some(1_700_000_000)); // the chain's start
+    ///
+    /// // Near the hour's end a refresh is cut to it, and after it there is none.
+    /// let late = verifier.verify_at(&verifier.refresh_at(&fresh, at(1300))?, at(1300))?;
+    /// let last = verifier.verify_at(&verifier.refresh_at(&late, at(3300))?, at(3300))?;
+    /// assert_eq!(last.expires_at(), Some(1_700_000_000 + 3600));
+    /// let err = verifier.refresh_at(&last, at(3600)).unwrap_err();
+    /// assert_eq!(err.kind(), MintErrorKind::RefreshLimit);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn refresh(&self, claims: &Claims) -> Result<String, MintError> {
         self.refresh_at(claims, self.now())
     }
@@ -290,7 +371,15 @@ impl Verifier {
         let secret = keys
             .secret(claims.api_key())
             .ok_or(MintError(MintErrorKind::UnknownKey))?;
-        AccessToken::refresh(claims, secret.bytes()).to_jwt_at(now)
+        let chain = RefreshChain {
+            origin: claims
+                .issued_at()
+                .or(claims.not_before())
+                .unwrap_or(unix_seconds(now) as i64),
+            limit: i64::try_from(self.refresh_limit().as_secs()).unwrap_or(i64::MAX),
+            audience: self.requires_audience(),
+        };
+        AccessToken::refresh(claims, secret.bytes(), chain).to_jwt_at(now)
     }
 }
 
@@ -312,6 +401,8 @@ pub enum MintErrorKind {
     MissingRoom,
     /// A refresh for an API key the key ring no longer has.
     UnknownKey,
+    /// A refresh past the end of its chain ([`Verifier::with_refresh_limit`]).
+    RefreshLimit,
     /// The TTL puts `exp` beyond 2^53 seconds, which no verifier reads exactly.
     TtlTooLong,
     /// The claims could not be encoded.
@@ -342,6 +433,10 @@ impl fmt::Display for MintError {
             }
             MintErrorKind::UnknownKey => {
                 "cannot refresh: the token's API key is no longer in the key ring"
+            }
+            MintErrorKind::RefreshLimit => {
+                "cannot refresh: the token's refresh chain has reached its limit; the client \
+                 must get a new token"
             }
             MintErrorKind::TtlTooLong => {
                 "cannot mint a token: the TTL is too long; use hours, not eons"

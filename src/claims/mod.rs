@@ -18,7 +18,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use attributes::{Attributes, AttributesIter};
-pub(crate) use data::{ClaimFault, ClaimsData, ClaimsSeed};
+pub(crate) use data::{Audience, ClaimFault, ClaimsData, ClaimsSeed};
 pub(crate) use date::NumericDate;
 pub use grants::{AgentGrant, InferenceGrant, ObservabilityGrant, SipGrant};
 pub use kind::{KindDetail, ParticipantKind};

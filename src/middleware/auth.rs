@@ -5,15 +5,16 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use http::header::HeaderName;
-use http::{HeaderValue, Request, Response};
+use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
 use super::extract::find_token;
+use super::refresh::RefreshHeader;
 use super::rejection::respond;
 use super::{AuthRejection, DefaultRejection, OnRejection, ResponseFuture, TokenLocation};
 use crate::claims::Claims;
-use crate::verify::{unix_seconds, Verifier};
+use crate::verify::Verifier;
 
 /// The realm of the `WWW-Authenticate` challenge unless [`AuthLayer::realm`] sets another.
 pub const DEFAULT_REALM: &str = "livekit";
@@ -87,13 +88,7 @@ struct Config {
     location: TokenLocation,
     optional: bool,
     realm: Arc<str>,
-    refresh: Option<Refresh>,
-}
-
-#[derive(Clone, Debug)]
-struct Refresh {
-    header: HeaderName,
-    window: Duration,
+    refresh: Option<RefreshHeader>,
 }
 
 impl AuthLayer {
@@ -140,11 +135,16 @@ impl<H> AuthLayer<H> {
         self
     }
 
-    /// When a verified token expires within `window`, hand the client a refreshed one (see
-    /// [`Verifier::refresh`]) in the response header `header`, as the LiveKit server refreshes
-    /// the tokens of connected participants.
+    /// When a verified token expires within `window`, hand the client a refreshed one in the
+    /// response header `header`, as the LiveKit server refreshes the tokens of connected
+    /// participants.
+    ///
+    /// The refresh is minted by [`Verifier::refresh`] (which says what it keeps, how long it
+    /// lasts, and the limit on a chain of refreshes) and added only to a successful (2xx)
+    /// response, together with `Cache-Control: no-store`. When it cannot be minted (the key was
+    /// rotated out, the chain reached its limit) the response goes out without it.
     pub fn refresh_tokens(mut self, header: HeaderName, window: Duration) -> Self {
-        self.config_mut().refresh = Some(Refresh { header, window });
+        self.config_mut().refresh = Some(RefreshHeader { header, window });
         self
     }
 
@@ -227,18 +227,6 @@ impl Config {
             }),
         }
     }
-
-    /// A refreshed token for `claims` verified at `now`, when they expire within the refresh
-    /// window.
-    fn refreshed(&self, claims: &Claims, now: SystemTime) -> Option<(HeaderName, HeaderValue)> {
-        let refresh = self.refresh.as_ref()?;
-        let time_left = claims.expires_at()? as f64 - unix_seconds(now);
-        if time_left > refresh.window.as_secs_f64() {
-            return None;
-        }
-        let token = self.verifier.refresh_at(claims, now).ok()?;
-        Some((refresh.header.clone(), HeaderValue::try_from(token).ok()?))
-    }
 }
 
 impl<S, H, ReqBody, ResBody> Service<Request<ReqBody>> for Auth<S, H>
@@ -259,7 +247,11 @@ where
         let now = self.config.verifier.now();
         match self.config.authenticate(&request, now) {
             Ok(Some(claims)) => {
-                let refresh = self.config.refreshed(&claims, now);
+                let refresh = self
+                    .config
+                    .refresh
+                    .as_ref()
+                    .and_then(|refresh| refresh.due(&self.config.verifier, &claims, now));
                 request.extensions_mut().insert(claims);
                 ResponseFuture::inner(self.inner.call(request), refresh)
             }

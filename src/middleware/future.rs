@@ -4,9 +4,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use http::header::HeaderName;
-use http::{HeaderValue, Response};
+use http::Response;
 use pin_project_lite::pin_project;
+
+use super::refresh::PendingRefresh;
 
 pin_project! {
     /// The response future of [`Auth`](super::Auth) and [`Require`](super::Require).
@@ -22,8 +23,8 @@ pin_project! {
         Inner {
             #[pin]
             future: F,
-            // A refreshed token to hand back in this header with the response.
-            refresh: Option<(HeaderName, HeaderValue)>,
+            // A refreshed token to hand back with a successful response.
+            refresh: Option<PendingRefresh>,
         },
         Rejected {
             response: Option<Response<B>>,
@@ -32,7 +33,7 @@ pin_project! {
 }
 
 impl<F, B> ResponseFuture<F, B> {
-    pub(crate) fn inner(future: F, refresh: Option<(HeaderName, HeaderValue)>) -> Self {
+    pub(crate) fn inner(future: F, refresh: Option<PendingRefresh>) -> Self {
         ResponseFuture {
             state: State::Inner { future, refresh },
         }
@@ -57,8 +58,8 @@ where
         match self.project().state.project() {
             StateProj::Inner { future, refresh } => {
                 let mut response = ready!(future.poll(cx))?;
-                if let Some((name, value)) = refresh.take() {
-                    response.headers_mut().insert(name, value);
+                if let Some(refresh) = refresh.take() {
+                    refresh.finish(&mut response);
                 }
                 Poll::Ready(Ok(response))
             }

@@ -47,6 +47,7 @@
 mod auth;
 pub(crate) mod extract;
 mod future;
+mod refresh;
 mod rejection;
 mod require;
 

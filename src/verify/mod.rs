@@ -24,6 +24,10 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 pub const MAX_LEEWAY: Duration = Duration::from_secs(600);
 /// The default maximum token length: 16 KiB.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
+/// The default limit on a chain of refreshed tokens: 24 hours from the first token's issue
+/// time (see [`Verifier::refresh`]). Longer than any meeting, short enough that a stolen token
+/// does not live on.
+pub const DEFAULT_REFRESH_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
@@ -73,6 +77,7 @@ pub(crate) struct Options {
     leeway: f64,
     audience: Option<Arc<str>>,
     max_token_len: usize,
+    refresh_limit: Duration,
 }
 
 impl Verifier {
@@ -84,6 +89,7 @@ impl Verifier {
                 leeway: DEFAULT_LEEWAY.as_secs_f64(),
                 audience: None,
                 max_token_len: DEFAULT_MAX_TOKEN_LEN,
+                refresh_limit: DEFAULT_REFRESH_LIMIT,
             },
             clock: None,
             cache: None,
@@ -106,6 +112,13 @@ impl Verifier {
     /// Refuse tokens longer than `max` bytes before decoding anything (default 16 KiB).
     pub fn with_max_token_len(mut self, max: usize) -> Self {
         self.options.max_token_len = max;
+        self
+    }
+
+    /// How long a chain of refreshed tokens may live, counted from its first token's issue time
+    /// (default [`DEFAULT_REFRESH_LIMIT`], 24 hours); see [`refresh`](Self::refresh).
+    pub fn with_refresh_limit(mut self, limit: Duration) -> Self {
+        self.options.refresh_limit = limit;
         self
     }
 
@@ -202,6 +215,21 @@ impl Verifier {
     pub fn leeway(&self) -> Duration {
         Duration::from_secs_f64(self.options.leeway)
     }
+
+    /// The configured limit on a chain of refreshed tokens.
+    pub fn refresh_limit(&self) -> Duration {
+        self.options.refresh_limit
+    }
+
+    /// The maximum token length this verifier accepts.
+    pub fn max_token_len(&self) -> usize {
+        self.options.max_token_len
+    }
+
+    /// Whether an audience is required (so that refreshes keep `aud`).
+    pub(crate) fn requires_audience(&self) -> bool {
+        self.options.audience.is_some()
+    }
 }
 
 impl fmt::Debug for Verifier {
@@ -211,6 +239,7 @@ impl fmt::Debug for Verifier {
             .field("leeway", &self.leeway())
             .field("audience", &self.options.audience)
             .field("max_token_len", &self.options.max_token_len)
+            .field("refresh_limit", &self.options.refresh_limit)
             .field("clock", &self.clock.as_ref().map(|_| "injected"))
             .field(
                 "cached_tokens",
