@@ -50,8 +50,9 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
-mod body;
+pub mod body;
 pub mod claims;
+mod credentials;
 pub mod endpoint;
 pub mod keys;
 pub mod middleware;

@@ -3,8 +3,8 @@
 //! LiveKit signs each webhook `POST` with a token in `Authorization` (the raw token, without
 //! `Bearer `) whose `sha256` claim is the base64 SHA-256 of the body. [`WebhookVerifier`]
 //! checks both, comparing the hash in constant time; [`WebhookLayer`] does it in front of a
-//! handler, buffering the body (1 MiB at most by default) and handing the handler the verified
-//! event as a [`WebhookEvent`] extension.
+//! handler: the token first, then the body (1 MiB at most by default), handing the handler the
+//! verified event as a [`WebhookEvent`] extension.
 //!
 //! ```
 //! use http::HeaderMap;
@@ -38,7 +38,6 @@ use std::time::SystemTime;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body::Body;
 use sha2::{Digest, Sha256};
@@ -46,9 +45,9 @@ use subtle::ConstantTimeEq;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::body::{read_limited, BodyError};
+use crate::body::{check_declared_length, read_limited, BodyError, FullBody};
 use crate::claims::Claims;
-use crate::middleware::extract::{authorization, bearer};
+use crate::credentials::{authorization, bearer};
 use crate::verify::{Verifier, VerifyError};
 
 /// The default limit on a webhook body: 1 MiB.
@@ -87,19 +86,30 @@ impl WebhookVerifier {
         self.verify_at(headers, body, self.verifier.now())
     }
 
-    /// [`verify`](Self::verify) as if the time were `now`.
+    /// [`verify`](Self::verify) as if the time were `now`: the token first, then the body's
+    /// size and hash (see [`verify_token_at`](Self::verify_token_at) and
+    /// [`check_body`](Self::check_body), the two halves).
     pub fn verify_at(
         &self,
         headers: &HeaderMap,
         body: &[u8],
         now: SystemTime,
     ) -> Result<Claims, WebhookError> {
-        if body.len() > self.body_limit {
-            return Err(WebhookError::new(WebhookErrorKind::BodyTooLarge));
-        }
+        let claims = self.verify_token_at(headers, now)?;
+        self.check_body(&claims, body)?;
+        Ok(claims)
+    }
+
+    /// The first half, before any of the body is read: the token in `Authorization` (LiveKit
+    /// sends it bare; a `Bearer ` prefix from a proxy or a tool is tolerated) verifies at `now`
+    /// and carries a `sha256` claim.
+    pub fn verify_token_at(
+        &self,
+        headers: &HeaderMap,
+        now: SystemTime,
+    ) -> Result<Claims, WebhookError> {
         let missing = || WebhookError::new(WebhookErrorKind::MissingToken);
         let value = authorization(headers).ok().flatten().ok_or_else(missing)?;
-        // LiveKit sends the bare token; tolerate a `Bearer ` prefix from proxies and tools.
         let token = match bearer(value) {
             Ok(token) => token,
             Err(_) if value.trim_ascii().eq_ignore_ascii_case(b"bearer") => return Err(missing()),
@@ -115,6 +125,18 @@ impl WebhookVerifier {
                 kind: WebhookErrorKind::InvalidToken,
                 verify: Some(err),
             })?;
+        if claims.sha256().is_none() {
+            return Err(WebhookError::new(WebhookErrorKind::MissingBodyHash));
+        }
+        Ok(claims)
+    }
+
+    /// The second half: `body` is within the limit and its SHA-256 is the `sha256` claim of
+    /// `claims` (compared in constant time).
+    pub fn check_body(&self, claims: &Claims, body: &[u8]) -> Result<(), WebhookError> {
+        if body.len() > self.body_limit {
+            return Err(WebhookError::new(WebhookErrorKind::BodyTooLarge));
+        }
         let claimed = claims
             .sha256()
             .ok_or(WebhookError::new(WebhookErrorKind::MissingBodyHash))?;
@@ -122,7 +144,7 @@ impl WebhookVerifier {
         if !bool::from(claimed.as_bytes().ct_eq(actual.as_bytes())) {
             return Err(WebhookError::new(WebhookErrorKind::BodyHashMismatch));
         }
-        Ok(claims)
+        Ok(())
     }
 }
 
@@ -230,11 +252,20 @@ impl WebhookEvent {
     }
 }
 
-/// A [`Layer`] that verifies webhook requests before the handler sees them: the body is
-/// buffered (up to the limit), checked against the token, parsed as JSON and handed on as a
-/// [`WebhookEvent`] (with the [`Claims`]) in the extensions; the handler still gets the body.
-/// Refusals are 401 (token or hash), 413 (too large) or 400 (not JSON), with the
-/// [`WebhookError`] in the response extensions.
+/// A [`Layer`] that verifies webhook requests before the handler sees them.
+///
+/// In this order, so that nobody can make the server buffer a body without LiveKit's token:
+/// 1. the token in `Authorization` must verify and carry a `sha256` claim, else 401;
+/// 2. a `Content-Length` over the limit (1 MiB by default) is refused with 413 before a byte
+///    is read;
+/// 3. the body is read, within the limit (413 past it), and its hash compared (401 when it
+///    differs);
+/// 4. it must be JSON (400).
+///
+/// The handler then gets the request with the body as a [`FullBody`] (so the layer works in
+/// front of any body type, hyper's own included) and the verified event as a [`WebhookEvent`]
+/// and the [`Claims`] in the extensions. A refusal carries its [`WebhookError`] in the
+/// response extensions.
 ///
 /// ```
 /// use axum::{routing::post, Extension, Router};
@@ -293,16 +324,33 @@ pub struct Webhook<S> {
     verifier: Arc<WebhookVerifier>,
 }
 
+impl<S> Webhook<S> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Webhook<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S: Service<Request<FullBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send,
-    ReqBody: Body + From<Bytes> + Send + 'static,
+    ReqBody: Body + Send + 'static,
     ReqBody::Data: Send,
     ReqBody::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    ResBody: Default,
+    ResBody: Default + Send + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -313,10 +361,18 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        // The token and the declared length are checked here, before the body is touched.
+        let verifier = self.verifier.clone();
+        let claims = match verifier.verify_token_at(request.headers(), verifier.verifier.now()) {
+            Ok(claims) => claims,
+            Err(err) => return ready(refuse(err)),
+        };
+        if check_declared_length(request.headers(), verifier.body_limit).is_err() {
+            return ready(refuse(WebhookError::new(WebhookErrorKind::BodyTooLarge)));
+        }
         // The ready service goes into the future; a clone stays for the next call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let verifier = self.verifier.clone();
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
             let bytes = match read_limited(body, verifier.body_limit).await {
@@ -328,25 +384,29 @@ where
                     return Ok(refuse(WebhookError::new(WebhookErrorKind::InvalidEvent)))
                 }
             };
-            let claims = match verifier.verify(&parts.headers, &bytes) {
-                Ok(claims) => claims,
-                Err(err) => return Ok(refuse(err)),
-            };
+            if let Err(err) = verifier.check_body(&claims, &bytes) {
+                return Ok(refuse(err));
+            }
             let Ok(event) = serde_json::from_slice(&bytes) else {
                 return Ok(refuse(WebhookError::new(WebhookErrorKind::InvalidEvent)));
             };
             parts.extensions.insert(WebhookEvent(event));
             parts.extensions.insert(claims);
             inner
-                .call(Request::from_parts(parts, ReqBody::from(bytes)))
+                .call(Request::from_parts(parts, FullBody::new(bytes)))
                 .await
         })
     }
 }
 
+/// A refusal ready at once (an `async` block, so the inner service's error need not be `Send`).
+fn ready<T: Send + 'static, E: 'static>(response: T) -> BoxFuture<Result<T, E>> {
+    Box::pin(async move { Ok(response) })
+}
+
 fn refuse<B: Default>(err: WebhookError) -> Response<B> {
     #[cfg(feature = "tracing")]
-    tracing::info!(kind = err.kind().as_str(), "LiveKit webhook refused: {err}");
+    tracing::debug!(kind = err.kind().as_str(), "LiveKit webhook refused: {err}");
     let mut response = Response::new(B::default());
     *response.status_mut() = err.status();
     response.extensions_mut().insert(err);

@@ -2,10 +2,10 @@
 //! parameter where the application allows it.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use http::header::AUTHORIZATION;
 use http::HeaderMap;
+
+use crate::credentials::{authorization, bearer, MalformedCredentials};
 
 /// Where a token may come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -18,26 +18,6 @@ pub enum TokenLocation {
     /// (`/rtc?access_token=...`) needs it; tokens in URLs end up in logs, so it is opt-in.
     HeaderOrQuery,
 }
-
-/// Why the request's credentials could not even be read (an HTTP 400, RFC 6750
-/// `invalid_request`). Says what is wrong without repeating the header's value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MalformedCredentials(&'static str);
-
-impl MalformedCredentials {
-    /// What is wrong, in a few words.
-    pub fn reason(&self) -> &'static str {
-        self.0
-    }
-}
-
-impl fmt::Display for MalformedCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-impl std::error::Error for MalformedCredentials {}
 
 /// Finds the bearer token of a request.
 ///
@@ -124,37 +104,6 @@ pub(crate) fn find_token<'a>(
     }
 }
 
-/// The value of the request's one `Authorization` header; an error if it has several.
-pub(crate) fn authorization(headers: &HeaderMap) -> Result<Option<&[u8]>, MalformedCredentials> {
-    let mut values = headers.get_all(AUTHORIZATION).iter();
-    let Some(value) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(MalformedCredentials("more than one Authorization header"));
-    }
-    Ok(Some(value.as_bytes()))
-}
-
-/// The credential of a `Bearer` header value: the scheme in any case, one or more spaces, and
-/// something non-empty (its characters are [`token_text`]'s concern).
-pub(crate) fn bearer(value: &[u8]) -> Result<&[u8], MalformedCredentials> {
-    let space = memchr::memchr(b' ', value).ok_or(MalformedCredentials(
-        "expected `Authorization: Bearer <token>`",
-    ))?;
-    if !value[..space].eq_ignore_ascii_case(b"bearer") {
-        return Err(MalformedCredentials(
-            "the Authorization scheme is not Bearer",
-        ));
-    }
-    let rest = &value[space + 1..];
-    let token = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
-    if token.is_empty() {
-        return Err(MalformedCredentials("the Bearer credential is empty"));
-    }
-    Ok(token)
-}
-
 const NOT_A_HEADER_TOKEN: MalformedCredentials =
     MalformedCredentials("the Bearer credential has characters a token cannot have");
 
@@ -232,6 +181,8 @@ fn query_token(query: &str) -> Result<Option<Cow<'_, str>>, MalformedCredentials
 
 #[cfg(test)]
 mod tests {
+    use http::header::AUTHORIZATION;
+
     use super::*;
 
     fn header(value: &str) -> HeaderMap {

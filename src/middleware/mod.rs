@@ -45,14 +45,15 @@
 //! ```
 
 mod auth;
-pub(crate) mod extract;
+mod extract;
 mod future;
 mod refresh;
 mod rejection;
 mod require;
 
+pub use crate::credentials::MalformedCredentials;
 pub use auth::{Auth, AuthLayer, DEFAULT_REALM};
-pub use extract::{extract_token, MalformedCredentials, TokenLocation};
+pub use extract::{extract_token, TokenLocation};
 pub use future::ResponseFuture;
 pub use rejection::{AuthRejection, DefaultRejection, OnRejection, RejectionKind};
 pub use require::{Custom, Grant, RequestHead, Require, RequireLayer, Requirement, RoomAdmin};

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use bytes::Bytes;
 use http::header::AUTHORIZATION;
 use http::HeaderValue;
 
@@ -135,12 +136,17 @@ fn authorization_headers_that_hold_no_token_are_missing_and_others_invalid() {
 
 /// `request` through `layer` in front of a handler that answers the event's name: the status,
 /// the body, and the refusal's kind if any.
-async fn send(
+async fn send<B>(
     layer: &WebhookLayer,
-    request: Request<http_body_util::Full<Bytes>>,
-) -> (StatusCode, String, Option<WebhookErrorKind>) {
+    request: Request<B>,
+) -> (StatusCode, String, Option<WebhookErrorKind>)
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     use tower::ServiceExt;
-    let handler = tower::service_fn(|request: Request<http_body_util::Full<Bytes>>| async move {
+    let handler = tower::service_fn(|request: Request<FullBody>| async move {
         let event = request.extensions().get::<WebhookEvent>();
         let name = event.map(|e| e.name().to_owned()).unwrap_or_default();
         Ok::<_, std::convert::Infallible>(Response::new(name))
@@ -194,4 +200,95 @@ async fn the_layer_hands_on_verified_events_and_holds_its_body_limit() {
             Some(WebhookErrorKind::BodyHashMismatch)
         )
     );
+}
+
+/// A body that records whether anyone polled it.
+struct WatchedBody {
+    polled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    data: Option<Bytes>,
+}
+
+impl Body for WatchedBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        self.polled.store(true, std::sync::atomic::Ordering::SeqCst);
+        Poll::Ready(self.data.take().map(|b| Ok(http_body::Frame::data(b))))
+    }
+}
+
+#[tokio::test]
+async fn the_layer_reads_no_body_before_the_token_verifies_nor_past_a_declared_length() {
+    let layer = WebhookLayer::new(Verifier::new(
+        KeyRing::new().with_key(KEY, SECRET).expect("key"),
+    ))
+    .with_body_limit(1024);
+    let watched = |headers: HeaderMap, content_length: Option<&str>| {
+        let polled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let body = WatchedBody {
+            polled: polled.clone(),
+            data: Some(Bytes::from_static(BODY)),
+        };
+        let mut request = Request::new(body);
+        *request.headers_mut() = headers;
+        if let Some(len) = content_length {
+            request.headers_mut().insert(
+                http::header::CONTENT_LENGTH,
+                HeaderValue::from_str(len).expect("len"),
+            );
+        }
+        (request, polled)
+    };
+    // No token, a forged one, one without sha256: refused before a byte is read.
+    let forged = {
+        let mut headers = signed(BODY);
+        let token = headers[AUTHORIZATION].to_str().expect("ascii").to_owned();
+        let tampered = format!("{}A", &token[..token.len() - 1]);
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_str(&tampered).expect("ascii"),
+        );
+        headers
+    };
+    let no_hash = {
+        let token = AccessToken::new(KEY, SECRET).to_jwt().expect("mints");
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_str(&token).expect("ascii"));
+        headers
+    };
+    for (headers, kind) in [
+        (HeaderMap::new(), WebhookErrorKind::MissingToken),
+        (forged, WebhookErrorKind::InvalidToken),
+        (no_hash, WebhookErrorKind::MissingBodyHash),
+    ] {
+        let (request, polled) = watched(headers, Some("1000000000"));
+        let (status, _, refusal) = send(&layer, request).await;
+        assert_eq!((status, refusal), (StatusCode::UNAUTHORIZED, Some(kind)));
+        assert!(
+            !polled.load(std::sync::atomic::Ordering::SeqCst),
+            "{kind:?}: body read"
+        );
+    }
+    // A good token with a declared length over the limit: 413, still unread.
+    let (request, polled) = watched(signed(BODY), Some("1025"));
+    let (status, _, refusal) = send(&layer, request).await;
+    assert_eq!(
+        (status, refusal),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some(WebhookErrorKind::BodyTooLarge)
+        )
+    );
+    assert!(!polled.load(std::sync::atomic::Ordering::SeqCst));
+    // Within the limit (declared or not), it is read and accepted.
+    for declared in [Some("24"), None] {
+        let (request, polled) = watched(signed(BODY), declared);
+        let (status, name, _) = send(&layer, request).await;
+        assert_eq!((status, name.as_str()), (StatusCode::OK, "room_started"));
+        assert!(polled.load(std::sync::atomic::Ordering::SeqCst));
+    }
 }
