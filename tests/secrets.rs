@@ -154,8 +154,10 @@ fn token_endpoint_debug_hides_the_secret() {
     let policy = |_: http::request::Parts, r: TokenRequest| async move {
         Ok(TokenGrant::from_request(&r, "x"))
     };
-    let endpoint = TokenEndpoint::new(&keys(), KEY, "ws://127.0.0.1", policy).expect("endpoint");
+    let endpoint = TokenEndpoint::new(&Verifier::new(keys()), KEY, "ws://127.0.0.1", policy)
+        .expect("endpoint");
     assert_clean("TokenEndpoint", &format!("{endpoint:?}"), "");
-    let err = TokenEndpoint::new(&keys(), "APInope", "ws://x", policy).expect_err("unknown key");
+    let err = TokenEndpoint::new(&Verifier::new(keys()), "APInope", "ws://x", policy)
+        .expect_err("unknown key");
     assert_clean("MintError", &format!("{err} {err:?}"), "");
 }

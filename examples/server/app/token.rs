@@ -19,8 +19,11 @@ fn generated(prefix: &str) -> String {
     format!("{prefix}-{:x}{n:x}", nanos & 0xffff)
 }
 
-/// Development policy: no authentication of the caller. A real application checks its own
-/// session or API key in `_head` before granting anything.
+/// Development policy, the seed's flow: anyone may join the requested room (or a generated
+/// one), with the agent dispatch the frontend asks for; the client's metadata and attributes
+/// are taken as sent, which only a development server should do. No authentication of the
+/// caller: a real application checks its own session or API key (`with_head_check`) before
+/// granting anything, and accepts only the fields it trusts.
 async fn dev_policy(
     _head: http::request::Parts,
     request: TokenRequest,
@@ -35,13 +38,21 @@ async fn dev_policy(
         .clone()
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| generated("room"));
-    Ok(TokenGrant::from_request(&request, identity).with_video_grant(VideoGrant::join(room)))
+    Ok(TokenGrant::from_request(&request, identity)
+        .with_video_grant(VideoGrant::join(room))
+        .accept_metadata()
+        .accept_attributes()
+        .accept_agent_dispatch())
 }
 
 pub(crate) fn endpoint(
     state: &AppState,
 ) -> Result<TokenEndpoint<impl TokenPolicy + Clone>, MintError> {
-    let keys = state.verifier.key_ring();
     let api_key = super::signing_key(state).unwrap_or_default();
-    TokenEndpoint::new(&keys, &api_key, state.public_url.to_string(), dev_policy)
+    TokenEndpoint::new(
+        &state.verifier,
+        &api_key,
+        state.public_url.to_string(),
+        dev_policy,
+    )
 }
