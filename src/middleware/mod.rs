@@ -50,6 +50,7 @@ mod future;
 mod refresh;
 mod rejection;
 mod require;
+mod room;
 
 pub use crate::credentials::MalformedCredentials;
 pub use auth::{Auth, AuthLayer, DEFAULT_REALM};
@@ -57,6 +58,7 @@ pub use extract::{extract_token, TokenLocation};
 pub use future::ResponseFuture;
 pub use rejection::{AuthRejection, DefaultRejection, OnRejection, RejectionKind};
 pub use require::{Custom, Grant, RequestHead, Require, RequireLayer, Requirement, RoomAdmin};
+pub use room::RoomFrom;
 
 #[cfg(test)]
 mod tests;

@@ -9,24 +9,22 @@ use tower_service::Service;
 
 use super::auth::DEFAULT_REALM;
 use super::rejection::respond;
-use super::{AuthRejection, DefaultRejection, OnRejection, ResponseFuture};
+use super::{AuthRejection, DefaultRejection, OnRejection, ResponseFuture, RoomFrom};
 use crate::claims::{Claims, TrackSource};
 
-/// The parts of a request a [`Requirement`] may look at.
+/// The parts of a request a [`Requirement`] may look at: everything but the body.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct RequestHead<'a> {
-    /// The method.
-    pub method: &'a Method,
-    /// The URI (path and query).
-    pub uri: &'a Uri,
-    /// The headers.
-    pub headers: &'a HeaderMap,
-    /// The extensions (axum's `MatchedPath` is there, for instance).
-    pub extensions: &'a Extensions,
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    extensions: &'a Extensions,
 }
 
 impl<'a> RequestHead<'a> {
-    fn of<B>(request: &'a Request<B>) -> Self {
+    /// The head of `request`.
+    pub fn from_request<B>(request: &'a Request<B>) -> Self {
         RequestHead {
             method: request.method(),
             uri: request.uri(),
@@ -35,18 +33,34 @@ impl<'a> RequestHead<'a> {
         }
     }
 
-    /// The path segment after the first segment equal to `name`: with
-    /// `path = "/rooms/myroom/publish"`, `segment_after("rooms")` is `Some("myroom")`.
-    /// Percent-encoded segments are returned decoded; `None` if there is no segment `name`, or
-    /// the one after it is absent, empty or not UTF-8.
-    pub fn segment_after(&self, name: &str) -> Option<String> {
-        let mut segments = self.uri.path().split('/');
-        segments.find(|segment| *segment == name)?;
-        let raw = segments.next().filter(|s| !s.is_empty())?;
-        let decoded = percent_encoding::percent_decode_str(raw)
-            .decode_utf8()
-            .ok()?;
-        Some(decoded.into_owned())
+    /// The head of a request already split into `parts`.
+    pub fn from_parts(parts: &'a http::request::Parts) -> Self {
+        RequestHead {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            extensions: &parts.extensions,
+        }
+    }
+
+    /// The method.
+    pub fn method(&self) -> &'a Method {
+        self.method
+    }
+
+    /// The URI (path and query).
+    pub fn uri(&self) -> &'a Uri {
+        self.uri
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &'a HeaderMap {
+        self.headers
+    }
+
+    /// The extensions (axum's `MatchedPath` is there, for instance).
+    pub fn extensions(&self) -> &'a Extensions {
+        self.extensions
     }
 }
 
@@ -109,17 +123,16 @@ impl Requirement for Grant {
     }
 }
 
-/// Room admin of the room that a function reads from the request. See
+/// Room admin of the room the request names, found by a [`RoomFrom`]. See
 /// [`RequireLayer::room_admin`].
-#[derive(Clone, Copy, Debug)]
-pub struct RoomAdmin<F>(F);
+#[derive(Clone, Debug)]
+pub struct RoomAdmin(RoomFrom);
 
-impl<F> Requirement for RoomAdmin<F>
-where
-    F: Fn(&RequestHead<'_>) -> Option<String>,
-{
+impl Requirement for RoomAdmin {
     fn allows(&self, claims: &Claims, request: &RequestHead<'_>) -> bool {
-        (self.0)(request).is_some_and(|room| claims.is_room_admin(&room))
+        self.0
+            .room(request)
+            .is_some_and(|room| claims.is_room_admin(&room))
     }
 
     fn grant(&self) -> &'static str {
@@ -155,6 +168,7 @@ where
 /// ```
 /// use http::{Request, Response, StatusCode};
 /// use tower::{service_fn, ServiceBuilder, ServiceExt};
+/// use tower_livekit_auth::middleware::RoomFrom;
 /// use tower_livekit_auth::{AccessToken, AuthLayer, KeyRing, RequireLayer, Verifier, VideoGrant};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -163,7 +177,7 @@ where
 /// let verifier = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret)?);
 /// let service = ServiceBuilder::new()
 ///     .layer(AuthLayer::new(verifier))
-///     .layer(RequireLayer::room_admin(|request| request.segment_after("rooms")))
+///     .layer(RequireLayer::room_admin(RoomFrom::template("/rooms/{room}/kick")))
 ///     .service(service_fn(|_: Request<String>| async {
 ///         Ok::<_, std::convert::Infallible>(Response::new(String::from("done")))
 ///     }));
@@ -242,13 +256,14 @@ impl RequireLayer<Grant> {
     }
 }
 
-impl<F> RequireLayer<RoomAdmin<F>>
-where
-    F: Fn(&RequestHead<'_>) -> Option<String>,
-{
-    /// Requires room admin of the room that `room` reads from the request (a path segment, a
-    /// header); `None` refuses the request.
-    pub fn room_admin(room: F) -> Self {
+impl RequireLayer<RoomAdmin> {
+    /// Requires room admin of the room the request names, as `room` finds it: the route's own
+    /// template ([`RoomFrom::template`]), axum's matched route ([`RoomFrom::path_param`],
+    /// feature `axum`), or a function. A request that names no room is refused.
+    ///
+    /// The handler must act on the room this checks: read it from the same route parameter
+    /// (axum's `Path`), never from somewhere else (the body, another segment).
+    pub fn room_admin(room: RoomFrom) -> Self {
         RequireLayer::new(RoomAdmin(room))
     }
 }
@@ -319,7 +334,13 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let verdict = match request.extensions().get::<Claims>() {
             None => Err((AuthRejection::missing(&self.realm), None)),
-            Some(claims) if self.requirement.allows(claims, &RequestHead::of(&request)) => Ok(()),
+            Some(claims)
+                if self
+                    .requirement
+                    .allows(claims, &RequestHead::from_request(&request)) =>
+            {
+                Ok(())
+            }
             Some(claims) => Err((
                 AuthRejection::insufficient(self.requirement.grant(), &self.realm),
                 Some(claims.api_key()),

@@ -379,9 +379,9 @@ async fn room_admin_reads_the_room_from_the_request() {
     let service = || {
         ServiceBuilder::new()
             .layer(AuthLayer::new(verifier()))
-            .layer(RequireLayer::room_admin(|head: &RequestHead<'_>| {
-                head.segment_after("rooms")
-            }))
+            .layer(RequireLayer::room_admin(RoomFrom::template(
+                "/rooms/{room}/kick",
+            )))
             .service(service_fn(echo))
     };
     let auth = format!("Bearer {admin}");
@@ -404,9 +404,32 @@ async fn room_admin_reads_the_room_from_the_request() {
 }
 
 #[tokio::test]
+async fn room_admin_checks_the_room_the_route_acts_on_not_a_lookalike_segment() {
+    // The handler of `/orgs/{org}/rooms/{room}` acts on `victim`; an admin of a room called
+    // `rooms` must not pass (the old "segment after `rooms`" rule checked `rooms`).
+    let admin_of_rooms = token(VideoGrant::admin("rooms"));
+    let admin_of_victim = token(VideoGrant::admin("victim"));
+    let service = || {
+        ServiceBuilder::new()
+            .layer(AuthLayer::new(verifier()))
+            .layer(RequireLayer::room_admin(RoomFrom::template(
+                "/orgs/{org}/rooms/{room}",
+            )))
+            .service(service_fn(echo))
+    };
+    let path = "/orgs/rooms/rooms/victim";
+    let status = |t: &str| {
+        let request = get(path, Some(&format!("Bearer {t}")));
+        async move { call(service(), request).await.status() }
+    };
+    assert_eq!(status(&admin_of_rooms).await, StatusCode::FORBIDDEN);
+    assert_eq!(status(&admin_of_victim).await, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn custom_requirement_sees_claims_and_request() {
     let layer = RequireLayer::custom("metadata", |claims: &Claims, head: &RequestHead<'_>| {
-        head.method == http::Method::GET && claims.can_update_own_metadata()
+        head.method() == http::Method::GET && claims.can_update_own_metadata()
     });
     let allowed = token(VideoGrant {
         can_update_own_metadata: Some(true),
