@@ -96,9 +96,9 @@ fn video_grant() -> impl Strategy<Value = VideoGrant> {
 fn restart_policy() -> impl Strategy<Value = JobRestartPolicy> {
     prop_oneof![
         Just(JobRestartPolicy::OnFailure),
-        Just(JobRestartPolicy::Always),
         Just(JobRestartPolicy::Never),
-        (3..i32::MAX).prop_map(JobRestartPolicy::Other),
+        // Every number the protocol does not name (0 and 1 are the two above).
+        prop_oneof![i32::MIN..0, 2..=i32::MAX].prop_map(JobRestartPolicy::Other),
     ]
 }
 

@@ -133,16 +133,32 @@ impl RoomAgentDispatch {
     }
 }
 
-/// `livekit.JobRestartPolicy`, read from its name or number.
+/// `livekit.JobRestartPolicy`: what the server does when an agent job ends, read from its name
+/// or number.
+///
+/// The protocol names two values, `JRP_ON_FAILURE` (0) and `JRP_NEVER` (1). Any other number is
+/// kept as [`Other`](JobRestartPolicy::Other) and written back as that number (protobuf enums
+/// are open: a newer server may know it); a name other than the two is refused, as the server
+/// refuses it.
+///
+/// ```
+/// use tower_livekit_auth::{JobRestartPolicy, RoomAgentDispatch};
+///
+/// let agent: RoomAgentDispatch = serde_json::from_str(r#"{"restartPolicy":1}"#).unwrap();
+/// assert_eq!(agent.restart_policy, Some(JobRestartPolicy::Never));
+/// assert_eq!(serde_json::to_string(&agent).unwrap(), r#"{"restartPolicy":"JRP_NEVER"}"#);
+///
+/// let agent: RoomAgentDispatch = serde_json::from_str(r#"{"restartPolicy":7}"#).unwrap();
+/// assert_eq!(serde_json::to_string(&agent).unwrap(), r#"{"restartPolicy":7}"#);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum JobRestartPolicy {
-    /// `JRP_ON_FAILURE` (0).
+    /// `JRP_ON_FAILURE` (0): restart the job when it fails; the protocol's default.
     OnFailure,
-    /// `JRP_ALWAYS` (1).
-    Always,
-    /// `JRP_NEVER` (2).
+    /// `JRP_NEVER` (1): never restart the job.
     Never,
-    /// A number this crate does not know, kept as is.
+    /// A number the protocol does not name, kept as is (reading never gives 0 or 1 here).
     Other(i32),
 }
 
@@ -150,8 +166,7 @@ impl JobRestartPolicy {
     fn from_number(n: i64) -> Option<Self> {
         Some(match n {
             0 => JobRestartPolicy::OnFailure,
-            1 => JobRestartPolicy::Always,
-            2 => JobRestartPolicy::Never,
+            1 => JobRestartPolicy::Never,
             n => JobRestartPolicy::Other(i32::try_from(n).ok()?),
         })
     }
@@ -161,7 +176,6 @@ impl Serialize for JobRestartPolicy {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             JobRestartPolicy::OnFailure => serializer.serialize_str("JRP_ON_FAILURE"),
-            JobRestartPolicy::Always => serializer.serialize_str("JRP_ALWAYS"),
             JobRestartPolicy::Never => serializer.serialize_str("JRP_NEVER"),
             JobRestartPolicy::Other(n) => serializer.serialize_i32(*n),
         }
@@ -179,9 +193,11 @@ impl<'de> Deserialize<'de> for JobRestartPolicy {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 match v {
                     "JRP_ON_FAILURE" => Ok(JobRestartPolicy::OnFailure),
-                    "JRP_ALWAYS" => Ok(JobRestartPolicy::Always),
                     "JRP_NEVER" => Ok(JobRestartPolicy::Never),
-                    _ => Err(E::custom("unknown JobRestartPolicy name")),
+                    _ => Err(E::custom(
+                        "unknown JobRestartPolicy name: expected JRP_ON_FAILURE or JRP_NEVER \
+                         (or the enum's number)",
+                    )),
                 }
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
@@ -264,7 +280,7 @@ mod tests {
     #[test]
     fn snake_case_names_strings_and_enum_numbers_are_accepted() {
         let c = parse(
-            r#"{"max_participants":"7","agents":[{"agent_name":"x","restart_policy":2}],
+            r#"{"max_participants":"7","agents":[{"agent_name":"x","restart_policy":1}],
             "sync_streams":true}"#,
         )
         .expect("snake_case roomConfig parses");
@@ -272,6 +288,67 @@ mod tests {
         assert_eq!(c.sync_streams, Some(true));
         assert_eq!(c.agents[0].agent_name.as_deref(), Some("x"));
         assert_eq!(c.agents[0].restart_policy, Some(JobRestartPolicy::Never));
+    }
+
+    fn policy_round_trip(json: &str) -> (Option<JobRestartPolicy>, String) {
+        let agent: RoomAgentDispatch = serde_json::from_str(json).expect("dispatch parses");
+        let back = serde_json::to_string(&agent).expect("serializes");
+        (agent.restart_policy, back)
+    }
+
+    #[test]
+    fn restart_policy_numbers_are_the_protocol_ones() {
+        // livekit.JobRestartPolicy: JRP_ON_FAILURE = 0, JRP_NEVER = 1, nothing else.
+        assert_eq!(
+            policy_round_trip(r#"{"restartPolicy":0}"#),
+            (
+                Some(JobRestartPolicy::OnFailure),
+                r#"{"restartPolicy":"JRP_ON_FAILURE"}"#.into()
+            )
+        );
+        assert_eq!(
+            policy_round_trip(r#"{"restartPolicy":1}"#),
+            (
+                Some(JobRestartPolicy::Never),
+                r#"{"restartPolicy":"JRP_NEVER"}"#.into()
+            )
+        );
+        assert_eq!(
+            policy_round_trip(r#"{"restartPolicy":"JRP_NEVER"}"#),
+            (
+                Some(JobRestartPolicy::Never),
+                r#"{"restartPolicy":"JRP_NEVER"}"#.into()
+            )
+        );
+    }
+
+    #[test]
+    fn unnamed_restart_policy_numbers_stay_numbers() {
+        for n in [2_i64, 3, -1, i64::from(i32::MAX), i64::from(i32::MIN)] {
+            let json = format!(r#"{{"restartPolicy":{n}}}"#);
+            let expected = JobRestartPolicy::Other(i32::try_from(n).expect("in range"));
+            assert_eq!(policy_round_trip(&json), (Some(expected), json.clone()));
+        }
+        for n in [i64::from(i32::MAX) + 1, i64::from(i32::MIN) - 1] {
+            let json = format!(r#"{{"restartPolicy":{n}}}"#);
+            assert!(
+                serde_json::from_str::<RoomAgentDispatch>(&json).is_err(),
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
+    fn restart_policy_names_outside_the_protocol_are_refused() {
+        for name in ["JRP_ALWAYS", "jrp_never", "NEVER", "", "1"] {
+            let json = format!(r#"{{"restartPolicy":"{name}"}}"#);
+            let err = serde_json::from_str::<RoomAgentDispatch>(&json).expect_err(name);
+            assert!(
+                err.to_string()
+                    .contains("expected JRP_ON_FAILURE or JRP_NEVER"),
+                "{err}"
+            );
+        }
     }
 
     #[test]
