@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use tonic::metadata::MetadataValue;
+use tonic::service::LayerExt as _;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
 use tonic::Code;
@@ -25,6 +26,16 @@ const NOW: u64 = 1_700_000_000;
 /// The bound on connecting, on each call, and on the server's shutdown.
 const LIMIT: Duration = Duration::from_secs(10);
 
+/// Where the `RequireLayer` sits.
+#[derive(Clone, Copy, Debug)]
+enum Require {
+    /// `Server::builder().layer(...)`, in front of every service, like the `AuthLayer`.
+    OnTheServer,
+    /// Around the health service alone, with tonic's `LayerExt::named_layer` (which keeps the
+    /// service's name for `add_service`).
+    OnTheService,
+}
+
 /// A tonic server with the health service behind `AuthLayer` and `RequireLayer::create_rooms`,
 /// and a client connected to it.
 struct Grpc {
@@ -34,7 +45,7 @@ struct Grpc {
 }
 
 impl Grpc {
-    async fn start() -> Grpc {
+    async fn start(require: Require) -> Grpc {
         let verifier = Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("key"))
             .with_clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
         let (_reporter, health) = tonic_health::server::health_reporter();
@@ -42,17 +53,26 @@ impl Grpc {
             .await
             .expect("bind loopback");
         let addr: SocketAddr = listener.local_addr().expect("address");
+        let incoming = TcpIncoming::from(listener);
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let router = Server::builder()
-            .layer(AuthLayer::new(verifier))
-            .layer(RequireLayer::create_rooms())
-            .add_service(health);
-        let server = tokio::spawn(router.serve_with_incoming_shutdown(
-            TcpIncoming::from(listener),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let stopped = async move {
+            let _ = stopped.await;
+        };
+        let server = match require {
+            Require::OnTheServer => tokio::spawn(
+                Server::builder()
+                    .layer(AuthLayer::new(verifier))
+                    .layer(RequireLayer::create_rooms())
+                    .add_service(health)
+                    .serve_with_incoming_shutdown(incoming, stopped),
+            ),
+            Require::OnTheService => tokio::spawn(
+                Server::builder()
+                    .layer(AuthLayer::new(verifier))
+                    .add_service(RequireLayer::create_rooms().named_layer(health))
+                    .serve_with_incoming_shutdown(incoming, stopped),
+            ),
+        };
         let endpoint = Endpoint::from_shared(format!("http://{addr}"))
             .expect("endpoint")
             .connect_timeout(LIMIT)
@@ -130,16 +150,22 @@ fn assert_refused(
 
 #[tokio::test]
 async fn a_good_token_in_the_metadata_reaches_the_service() {
-    let grpc = Grpc::start().await;
-    let good = token(creator(), SECRET);
-    let status = grpc.check(Some(&format!("Bearer {good}"))).await;
-    assert_eq!(status.expect("served"), ServingStatus::Serving);
-    grpc.stop().await;
+    for require in [Require::OnTheServer, Require::OnTheService] {
+        let grpc = Grpc::start(require).await;
+        let good = token(creator(), SECRET);
+        let status = grpc.check(Some(&format!("Bearer {good}"))).await;
+        assert_eq!(
+            status.expect("served"),
+            ServingStatus::Serving,
+            "{require:?}"
+        );
+        grpc.stop().await;
+    }
 }
 
 #[tokio::test]
 async fn a_missing_or_bad_token_is_unauthenticated() {
-    let grpc = Grpc::start().await;
+    let grpc = Grpc::start(Require::OnTheServer).await;
     let missing = grpc.check(None).await;
     assert_refused(missing, Code::Unauthenticated, "missing bearer token", "");
 
@@ -180,14 +206,16 @@ async fn a_missing_or_bad_token_is_unauthenticated() {
 
 #[tokio::test]
 async fn a_valid_token_without_the_grant_is_permission_denied() {
-    let grpc = Grpc::start().await;
-    let joiner = token(VideoGrant::join("myroom"), SECRET);
-    let result = grpc.check(Some(&format!("Bearer {joiner}"))).await;
-    assert_refused(
-        result,
-        Code::PermissionDenied,
-        "the token does not grant what this route requires (roomCreate)",
-        &joiner,
-    );
-    grpc.stop().await;
+    for require in [Require::OnTheServer, Require::OnTheService] {
+        let grpc = Grpc::start(require).await;
+        let joiner = token(VideoGrant::join("myroom"), SECRET);
+        let result = grpc.check(Some(&format!("Bearer {joiner}"))).await;
+        assert_refused(
+            result,
+            Code::PermissionDenied,
+            "the token does not grant what this route requires (roomCreate)",
+            &joiner,
+        );
+        grpc.stop().await;
+    }
 }

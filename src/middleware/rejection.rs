@@ -455,7 +455,8 @@ mod tests {
         // Text with nothing to encode is handed back in its own buffer.
         let plain = String::from("the token has expired");
         let address = plain.as_ptr();
-        assert_eq!(percent_encode_grpc_message(plain).as_ptr(), address);
+        let kept = percent_encode_grpc_message(plain);
+        assert_eq!((kept.as_str(), kept.as_ptr()), ("the token has expired", address));
     }
 
     /// Both layers tell a gRPC call from its `content-type`, whichever of them refuses it.
