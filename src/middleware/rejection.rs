@@ -456,7 +456,10 @@ mod tests {
         let plain = String::from("the token has expired");
         let address = plain.as_ptr();
         let kept = percent_encode_grpc_message(plain);
-        assert_eq!((kept.as_str(), kept.as_ptr()), ("the token has expired", address));
+        assert_eq!(
+            (kept.as_str(), kept.as_ptr()),
+            ("the token has expired", address)
+        );
     }
 
     /// Both layers tell a gRPC call from its `content-type`, whichever of them refuses it.
