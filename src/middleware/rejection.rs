@@ -122,13 +122,13 @@ impl AuthRejection {
     /// alone, with a subtype (`application/grpc+proto`, `+json`, or any other: the gRPC spec
     /// lets clients name their own) or with parameters, in any case.
     ///
-    /// gRPC-Web (`application/grpc-web`, `application/grpc-web-text`, ...) is not: its clients
-    /// read the status from a body frame, which only a gRPC-Web translator such as
-    /// `tonic-web`'s `GrpcWebLayer` writes. Put that layer outside the [`AuthLayer`](super::AuthLayer):
-    /// the translated request is then gRPC and the rejection reaches the client as a gRPC-Web
-    /// status. Without a translator in front, a gRPC-Web request is refused as plain HTTP (401,
-    /// 400 or 403), which gRPC-Web clients read as `UNAUTHENTICATED`, `INTERNAL` or
-    /// `PERMISSION_DENIED`.
+    /// gRPC-Web (`application/grpc-web`, `application/grpc-web-text`, ...) is not: its answers
+    /// have their own content types and framing, the business of a gRPC-Web translator such
+    /// as `tonic-web`'s `GrpcWebLayer`. Put that layer outside the
+    /// [`AuthLayer`](super::AuthLayer): the request the layers see is then gRPC, and the
+    /// translator hands the refusal on as a gRPC-Web response. Without a translator in front,
+    /// a gRPC-Web request is refused as plain HTTP (401, 400 or 403), which gRPC-Web clients
+    /// read as `UNAUTHENTICATED`, `INTERNAL` or `PERMISSION_DENIED`.
     pub fn is_grpc(&self) -> bool {
         self.grpc
     }
