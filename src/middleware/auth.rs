@@ -256,9 +256,12 @@ where
                 ResponseFuture::inner(self.inner.call(request), refresh)
             }
             Ok(None) => ResponseFuture::inner(self.inner.call(request), None),
-            Err(rejection) => {
-                ResponseFuture::rejected(respond(&self.on_rejection, rejection, None))
-            }
+            Err(rejection) => ResponseFuture::rejected(respond(
+                &self.on_rejection,
+                rejection,
+                request.headers(),
+                None,
+            )),
         }
     }
 }

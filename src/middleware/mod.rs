@@ -2,11 +2,26 @@
 //! [`Claims`](crate::Claims) into the request extensions; [`RequireLayer`] enforces a grant on
 //! a route.
 //!
-//! Status codes follow RFC 6750: no token → 401 with `WWW-Authenticate: Bearer realm=...`; a bad
+//! Status codes follow RFC 6750 (gRPC calls get gRPC statuses, see [below](#grpc)): no token → 401 with `WWW-Authenticate: Bearer realm=...`; a bad
 //! token → 401 `error="invalid_token"`; a malformed `Authorization` header → 400
 //! `error="invalid_request"`; a valid token lacking a grant → 403 `error="insufficient_scope"`.
 //! Every rejection carries its [`AuthRejection`] in the response extensions; neither the
 //! response nor the log ever contains the token or a secret.
+//!
+//! # gRPC
+//!
+//! Both layers work in a tonic server, `Server::builder().layer(AuthLayer::new(verifier))`,
+//! though this crate does not depend on tonic: they are generic over the bodies and only need
+//! the response body to be `Default`, as tonic's is. A call whose `content-type` is
+//! `application/grpc` (`+proto`, `+json` or any other subtype) is refused the way gRPC clients
+//! expect: HTTP 200 with `content-type: application/grpc`, `grpc-status` 16
+//! (`UNAUTHENTICATED`: no token, a malformed or an invalid one) or 7 (`PERMISSION_DENIED`: a
+//! valid token without the grant), and the reason, percent-encoded, in `grpc-message`. A tonic
+//! handler finds the [`Claims`](crate::Claims) in `request.extensions()`. To guard one service
+//! rather than all, wrap it with tonic's `LayerExt::named_layer`, which keeps the name
+//! `add_service` needs. gRPC-Web requests are plain HTTP to the layers unless a translator
+//! runs in front of them (see [`AuthRejection::is_grpc`]). `tests/grpc.rs` shows it with a real
+//! tonic server and client.
 //!
 //! ```
 //! use http::{Request, Response, StatusCode};

@@ -1,10 +1,12 @@
-//! [`AuthRejection`]: why a request was refused, and the response that says so.
+//! [`AuthRejection`]: why a request was refused, and the response that says so, in plain HTTP
+//! (RFC 6750) or in gRPC.
 
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
-use http::header::WWW_AUTHENTICATE;
-use http::{HeaderValue, Response, StatusCode};
+use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use super::MalformedCredentials;
 use crate::verify::VerifyError;
@@ -15,10 +17,15 @@ use crate::verify::VerifyError;
 /// It rides in the extensions of the rejection response, so outer layers and tests can read it,
 /// and an [`OnRejection`] handler gets it to build its own response (JSON, twirp, ...). Its
 /// `Display` never contains the token or a secret.
+///
+/// It also knows whether the refused request was a gRPC call ([`is_grpc`](Self::is_grpc)), so
+/// that [`to_response`](Self::to_response) answers the way the client understands.
 #[derive(Clone, Debug)]
 pub struct AuthRejection {
     reason: Reason,
     realm: Arc<str>,
+    // Read once from the request's `content-type`, when the request is refused.
+    grpc: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +57,7 @@ impl AuthRejection {
         AuthRejection {
             reason: Reason::Missing,
             realm: realm.clone(),
+            grpc: false,
         }
     }
 
@@ -57,6 +65,7 @@ impl AuthRejection {
         AuthRejection {
             reason: Reason::Malformed(err),
             realm: realm.clone(),
+            grpc: false,
         }
     }
 
@@ -64,6 +73,7 @@ impl AuthRejection {
         AuthRejection {
             reason: Reason::Invalid(err),
             realm: realm.clone(),
+            grpc: false,
         }
     }
 
@@ -71,7 +81,15 @@ impl AuthRejection {
         AuthRejection {
             reason: Reason::Insufficient(requirement),
             realm: realm.clone(),
+            grpc: false,
         }
+    }
+
+    /// Marks the rejection as one of a gRPC call when `headers` say so (see
+    /// [`is_grpc`](Self::is_grpc)).
+    pub(crate) fn for_request(mut self, headers: &HeaderMap) -> Self {
+        self.grpc = is_grpc_request(headers);
+        self
     }
 
     /// What went wrong.
@@ -100,7 +118,46 @@ impl AuthRejection {
         }
     }
 
-    /// The HTTP status: 401, 400 or 403.
+    /// Whether the refused request was a gRPC call: its `content-type` is `application/grpc`,
+    /// alone, with a subtype (`application/grpc+proto`, `+json`, or any other: the gRPC spec
+    /// lets clients name their own) or with parameters, in any case.
+    ///
+    /// gRPC-Web (`application/grpc-web`, `application/grpc-web-text`, ...) is not: its answers
+    /// have their own content types and framing, the business of a gRPC-Web translator such
+    /// as `tonic-web`'s `GrpcWebLayer`. Put that layer outside the
+    /// [`AuthLayer`](super::AuthLayer): the request the layers see is then gRPC, and the
+    /// translator hands the refusal on as a gRPC-Web response. Without a translator in front,
+    /// a gRPC-Web request is refused as plain HTTP (401, 400 or 403), which gRPC-Web clients
+    /// read as `UNAUTHENTICATED`, `INTERNAL` or `PERMISSION_DENIED`.
+    pub fn is_grpc(&self) -> bool {
+        self.grpc
+    }
+
+    /// The gRPC status code of this rejection: 16 (`UNAUTHENTICATED`) for a missing, malformed
+    /// or invalid token, 7 (`PERMISSION_DENIED`) for a valid token lacking the grant. The
+    /// gRPC response (see [`to_response`](Self::to_response)) carries it in `grpc-status`.
+    pub fn grpc_status(&self) -> u16 {
+        match self.kind() {
+            RejectionKind::MissingToken
+            | RejectionKind::MalformedRequest
+            | RejectionKind::InvalidToken => GRPC_UNAUTHENTICATED,
+            RejectionKind::InsufficientScope => GRPC_PERMISSION_DENIED,
+        }
+    }
+
+    /// The `grpc-message` of the gRPC response: this rejection's `Display` text, percent-encoded
+    /// as the gRPC over HTTP/2 spec requires (every byte outside printable ASCII, and `%`).
+    pub fn grpc_message(&self) -> HeaderValue {
+        let mut message = String::with_capacity(96);
+        // Writing to a `String` cannot fail.
+        let _ = write!(message, "{self}");
+        // Percent-encoded text is visible ASCII and spaces, which a header value can hold.
+        HeaderValue::try_from(percent_encode_grpc_message(message))
+            .unwrap_or(HeaderValue::from_static("LiveKit token refused"))
+    }
+
+    /// The HTTP status of the plain-HTTP response: 401, 400 or 403. A gRPC call is answered 200
+    /// with the code in `grpc-status` instead (see [`grpc_status`](Self::grpc_status)).
     pub fn status(&self) -> StatusCode {
         match self.kind() {
             RejectionKind::MissingToken | RejectionKind::InvalidToken => StatusCode::UNAUTHORIZED,
@@ -135,17 +192,71 @@ impl AuthRejection {
         HeaderValue::try_from(value).unwrap_or(HeaderValue::from_static("Bearer"))
     }
 
-    /// The default response: the status, the `WWW-Authenticate` challenge, an empty body, and
-    /// this rejection in the extensions.
+    /// The default response, with an empty body and this rejection in the extensions:
+    ///
+    /// - plain HTTP: the [`status`](Self::status) and the
+    ///   [`WWW-Authenticate`](Self::www_authenticate) challenge;
+    /// - a gRPC call ([`is_grpc`](Self::is_grpc)): a trailers-only gRPC response, that is
+    ///   status 200 with `content-type: application/grpc`, `grpc-status`
+    ///   ([`grpc_status`](Self::grpc_status)) and `grpc-message`
+    ///   ([`grpc_message`](Self::grpc_message)), which gRPC clients report as the call's status.
     pub fn to_response<B: Default>(&self) -> Response<B> {
         let mut response = Response::new(B::default());
-        *response.status_mut() = self.status();
-        response
-            .headers_mut()
-            .insert(WWW_AUTHENTICATE, self.www_authenticate());
+        let headers = response.headers_mut();
+        if self.grpc {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+            let status = match self.grpc_status() {
+                GRPC_PERMISSION_DENIED => HeaderValue::from_static("7"),
+                _ => HeaderValue::from_static("16"),
+            };
+            headers.insert(GRPC_STATUS, status);
+            headers.insert(GRPC_MESSAGE, self.grpc_message());
+        } else {
+            headers.insert(WWW_AUTHENTICATE, self.www_authenticate());
+            *response.status_mut() = self.status();
+        }
         response.extensions_mut().insert(self.clone());
         response
     }
+}
+
+/// gRPC's `UNAUTHENTICATED`.
+const GRPC_UNAUTHENTICATED: u16 = 16;
+/// gRPC's `PERMISSION_DENIED`.
+const GRPC_PERMISSION_DENIED: u16 = 7;
+const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+
+/// What `grpc-message` must percent-encode besides non-ASCII: the gRPC spec leaves space and
+/// visible ASCII as they are, except `%` itself.
+const GRPC_MESSAGE_ESCAPED: &AsciiSet = &CONTROLS.add(b'%');
+
+/// `message` percent-encoded for `grpc-message`.
+fn percent_encode_grpc_message(message: String) -> String {
+    // Every rejection message is printable ASCII without `%` (checked in tests): encoding then
+    // changes nothing, so the text is kept as it is, without a second buffer.
+    if message
+        .bytes()
+        .all(|byte| (0x20..0x7f).contains(&byte) && byte != b'%')
+    {
+        message
+    } else {
+        utf8_percent_encode(&message, GRPC_MESSAGE_ESCAPED).to_string()
+    }
+}
+
+/// Whether the request's `content-type` is `application/grpc`, `application/grpc+<subtype>` or
+/// `application/grpc;<parameters>` (media types compare without case). See
+/// [`AuthRejection::is_grpc`].
+pub(crate) fn is_grpc_request(headers: &HeaderMap) -> bool {
+    const GRPC: &[u8] = b"application/grpc";
+    let Some(value) = headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes) else {
+        return false;
+    };
+    value
+        .get(..GRPC.len())
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(GRPC))
+        && matches!(value.get(GRPC.len()), None | Some(b'+' | b';'))
 }
 
 impl fmt::Display for AuthRejection {
@@ -176,14 +287,16 @@ impl std::error::Error for AuthRejection {
 
 /// Builds the response for a refused request. The default, [`DefaultRejection`], answers with
 /// [`AuthRejection::to_response`]; any `Fn(&AuthRejection) -> Response<B>` works too, for a JSON
-/// or twirp error body. Whatever it returns, the middleware adds the rejection to the response's
-/// extensions.
+/// or twirp error body (ask [`AuthRejection::is_grpc`] first if gRPC calls pass through: they
+/// need `to_response`'s gRPC form). Whatever it returns, the middleware adds the rejection to the
+/// response's extensions.
 pub trait OnRejection<B> {
     /// The response for `rejection`.
     fn on_rejection(&self, rejection: &AuthRejection) -> Response<B>;
 }
 
-/// The default [`OnRejection`]: status, `WWW-Authenticate`, empty body.
+/// The default [`OnRejection`]: [`AuthRejection::to_response`], so status and
+/// `WWW-Authenticate` with an empty body, or the gRPC status for a gRPC call.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DefaultRejection;
 
@@ -204,12 +317,15 @@ where
 
 /// Runs `handler`, makes sure the rejection is in the response's extensions, and emits the
 /// `tracing` event (feature `tracing`).
-/// `api_key` is the verified API key, when the token was valid (insufficient scope).
+/// `headers` are the refused request's (they tell whether it is a gRPC call); `api_key` is the
+/// verified API key, when the token was valid (insufficient scope).
 pub(crate) fn respond<B, H: OnRejection<B>>(
     handler: &H,
     rejection: AuthRejection,
+    headers: &HeaderMap,
     api_key: Option<&str>,
 ) -> Response<B> {
+    let rejection = rejection.for_request(headers);
     #[cfg(feature = "tracing")]
     tracing::info!(
         kind = ?rejection.kind(),
@@ -226,4 +342,165 @@ pub(crate) fn respond<B, H: OnRejection<B>>(
         response.extensions_mut().insert(rejection);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use http::header::AUTHORIZATION;
+    use http::Request;
+    use tower::{service_fn, ServiceBuilder, ServiceExt};
+
+    use super::*;
+    use crate::middleware::{extract_token, AuthLayer, RequireLayer, TokenLocation};
+    use crate::verify::VerifyError;
+    use crate::{AccessToken, KeyRing, Verifier, VerifyErrorKind, VideoGrant};
+
+    fn headers(content_type: Option<&str>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = content_type {
+            headers.insert(CONTENT_TYPE, value.parse().expect("header value"));
+        }
+        headers
+    }
+
+    /// One rejection of every kind, each with the gRPC code it must get.
+    fn rejections() -> Vec<(AuthRejection, &'static str)> {
+        let realm: Arc<str> = "livekit".into();
+        let mut authorization = HeaderMap::new();
+        authorization.insert(AUTHORIZATION, "Basic x".parse().expect("header value"));
+        let malformed = extract_token(&authorization, None, TokenLocation::Header)
+            .expect_err("not a bearer credential");
+        vec![
+            (AuthRejection::missing(&realm), "16"),
+            (AuthRejection::malformed(malformed, &realm), "16"),
+            (
+                AuthRejection::invalid(VerifyError::new(VerifyErrorKind::Expired), &realm),
+                "16",
+            ),
+            (AuthRejection::insufficient("roomCreate", &realm), "7"),
+        ]
+    }
+
+    #[test]
+    fn grpc_is_application_grpc_with_any_subtype_or_parameters_in_any_case() {
+        for grpc in [
+            "application/grpc",
+            "application/grpc+proto",
+            "application/grpc+json",
+            "application/grpc+thrift",
+            "application/grpc; charset=utf-8",
+            "Application/GRPC+Proto",
+        ] {
+            assert!(is_grpc_request(&headers(Some(grpc))), "{grpc}");
+        }
+        for plain in [
+            None,
+            Some(""),
+            Some("application/json"),
+            Some("application/gr"),
+            Some("application/grpcx"),
+            Some("application/grpc-web"),
+            Some("application/grpc-web+proto"),
+            Some("application/grpc-web-text"),
+            Some("text/plain; application/grpc"),
+        ] {
+            assert!(!is_grpc_request(&headers(plain)), "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn a_grpc_rejection_is_a_trailers_only_200_with_its_code_and_message() {
+        for (rejection, code) in rejections() {
+            let rejection = rejection.for_request(&headers(Some("application/grpc+proto")));
+            assert!(rejection.is_grpc());
+            assert_eq!(rejection.grpc_status().to_string(), code);
+            let response: Response<String> = rejection.to_response();
+            assert_eq!(response.status(), StatusCode::OK, "{rejection}");
+            let headers = response.headers();
+            assert_eq!(headers[CONTENT_TYPE], "application/grpc");
+            assert_eq!(headers["grpc-status"], code);
+            // The messages need no escaping, so the header is the text itself.
+            assert_eq!(headers["grpc-message"], rejection.to_string().as_str());
+            assert!(headers.get(WWW_AUTHENTICATE).is_none());
+            assert!(response.body().is_empty());
+            let carried = response.extensions().get::<AuthRejection>();
+            assert!(carried.is_some_and(AuthRejection::is_grpc));
+        }
+    }
+
+    #[test]
+    fn a_plain_http_rejection_keeps_rfc_6750() {
+        for (rejection, _) in rejections() {
+            // gRPC-Web is plain HTTP to the layers (see `is_grpc`).
+            let rejection = rejection.for_request(&headers(Some("application/grpc-web+proto")));
+            assert!(!rejection.is_grpc());
+            let response: Response<String> = rejection.to_response();
+            assert_eq!(response.status(), rejection.status());
+            assert_ne!(response.status(), StatusCode::OK);
+            let headers = response.headers();
+            assert_eq!(headers[WWW_AUTHENTICATE], rejection.www_authenticate());
+            assert!(headers.get("grpc-status").is_none());
+            assert!(headers.get(CONTENT_TYPE).is_none());
+        }
+    }
+
+    #[test]
+    fn grpc_message_percent_encodes_exactly_what_the_spec_requires() {
+        let encoded = percent_encode_grpc_message("100% sûr\n\t~ \"ok\" {}".into());
+        assert_eq!(encoded, "100%25 s%C3%BBr%0A%09~ \"ok\" {}");
+        let decoded = percent_encoding::percent_decode_str(&encoded).decode_utf8();
+        assert_eq!(decoded.expect("utf-8"), "100% sûr\n\t~ \"ok\" {}");
+        // Text with nothing to encode is handed back in its own buffer.
+        let plain = String::from("the token has expired");
+        let address = plain.as_ptr();
+        let kept = percent_encode_grpc_message(plain);
+        assert_eq!(
+            (kept.as_str(), kept.as_ptr()),
+            ("the token has expired", address)
+        );
+    }
+
+    /// Both layers tell a gRPC call from its `content-type`, whichever of them refuses it.
+    #[tokio::test]
+    async fn both_layers_refuse_a_grpc_call_the_grpc_way() {
+        const KEY: &str = "APIabcdefg";
+        const SECRET: &str = "somesecretencodedinbase62extendto32bytes";
+        let verifier = Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("key"));
+        let service = ServiceBuilder::new()
+            .layer(AuthLayer::new(verifier))
+            .layer(RequireLayer::create_rooms())
+            .service(service_fn(|_: Request<String>| async {
+                Ok::<_, Infallible>(Response::new(String::from("created")))
+            }));
+        let joiner = AccessToken::new(KEY, SECRET)
+            .with_identity("alice")
+            .with_video_grant(VideoGrant::join("myroom"))
+            .to_jwt()
+            .expect("mints");
+        let cases = [
+            (None, "application/grpc", StatusCode::OK, Some("16")),
+            (None, "application/json", StatusCode::UNAUTHORIZED, None),
+            (Some(&joiner), "application/grpc", StatusCode::OK, Some("7")),
+            (
+                Some(&joiner),
+                "application/json",
+                StatusCode::FORBIDDEN,
+                None,
+            ),
+        ];
+        for (token, content_type, status, grpc_status) in cases {
+            let mut request =
+                Request::post("/livekit.RoomService/CreateRoom").header(CONTENT_TYPE, content_type);
+            if let Some(token) = token {
+                request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+            }
+            let request = request.body(String::new()).expect("request");
+            let response = service.clone().oneshot(request).await.expect("infallible");
+            assert_eq!(response.status(), status, "{content_type}");
+            let code = response.headers().get("grpc-status");
+            assert_eq!(code.map(|v| v.to_str().expect("ascii")), grpc_status);
+        }
+    }
 }

@@ -348,9 +348,12 @@ where
         };
         match verdict {
             Ok(()) => ResponseFuture::inner(self.inner.call(request), None),
-            Err((rejection, api_key)) => {
-                ResponseFuture::rejected(respond(&self.on_rejection, rejection, api_key))
-            }
+            Err((rejection, api_key)) => ResponseFuture::rejected(respond(
+                &self.on_rejection,
+                rejection,
+                request.headers(),
+                api_key,
+            )),
         }
     }
 }
