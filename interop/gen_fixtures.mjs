@@ -88,6 +88,11 @@ async function mint(at, ttlSeconds = 6 * 3600) {
 const cases = [];
 function add(c) {
   assert(/^[a-z0-9_]+$/.test(c.name), `snake_case name ${c.name}`);
+  if (c.claims) {
+    // `roomJoin` is the grant as written; joining also takes a room and an identity (spec §3).
+    const p = c.claims.permissions;
+    p.canJoin = p.roomJoin && c.claims.room !== '' && c.claims.identity !== '';
+  }
   assert(!cases.some((o) => o.name === c.name), `unique name ${c.name}`);
   cases.push({ origin: 'node', error: null, claims: null, ...c });
 }

@@ -61,6 +61,8 @@ def perms(true_flags: str, true_sources: str = "") -> dict:
 
 def claims(identity, room, permissions, *, api_key=K1, expires_at=EXP, name="", kind="standard",
            metadata="", attributes=None, sip=NO_SIP, agents=()):
+    # `roomJoin` is the grant as written; joining also takes a room and an identity (spec §3).
+    permissions = {**permissions, "canJoin": permissions["roomJoin"] and bool(room) and bool(identity)}
     return {
         "identity": identity, "name": name, "kind": kind, "metadata": metadata,
         "attributes": attributes or {}, "apiKey": api_key, "expiresAt": expires_at, "room": room,
@@ -274,9 +276,10 @@ def go_cases():
     tok = go_token({"iss": K1, "identity": "claimed-identity", "nbf": T0, "iat": T0, "exp": EXP,
                     "video": {"room": "r", "roomJoin": True}})
     add("go_identity_key_only", "go-shaped",
-        "Only the Go `identity` key (no sub, no jti): identity is empty, so roomJoin is false",
+        "Only the Go `identity` key (no sub, no jti): identity is empty, so the join grant "
+        "(roomJoin) does not make canJoin",
         tok, NOW, "accept", claims=claims(
-            "", "r", perms("canPublish canSubscribe canPublishData", ALL_SOURCES)))
+            "", "r", perms("roomJoin canPublish canSubscribe canPublishData", ALL_SOURCES)))
 
     tok = go_token({"iss": K1, "jti": "from-jti", "nbf": T0, "exp": EXP,
                     "video": {"room": "r", "roomJoin": True}})
@@ -381,9 +384,10 @@ def quirk_cases():
     q_accept("quirk_kid_and_aud_ignored", "kid header and aud claim are ignored (no audience configured)",
              base(aud="someone-else", video=JOIN_R), claims("q", "r", JOIN_R_DEFAULT_PERMS),
              header={"alg": "HS256", "kid": "key-1", "typ": "JWT"})
-    q_accept("quirk_join_without_identity", "roomJoin + room but no sub/jti: identity empty, so roomJoin is false",
+    q_accept("quirk_join_without_identity",
+             "roomJoin + room but no sub/jti: the join grant stands, identity is empty, so canJoin is false",
              {"iss": K1, "nbf": T0, "exp": EXP, "video": JOIN_R},
-             claims("", "r", perms("canPublish canSubscribe canPublishData", ALL_SOURCES)))
+             claims("", "r", perms("roomJoin canPublish canSubscribe canPublishData", ALL_SOURCES)))
     q_accept("quirk_admin_without_room", "roomAdmin without a room: not admin of anything",
              base(video={"roomAdmin": True, "roomList": True}),
              claims("q", "", perms("roomList canPublish canSubscribe canPublishData", ALL_SOURCES)))

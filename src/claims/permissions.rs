@@ -14,15 +14,18 @@ use super::{Claims, TrackSource};
 ///     r#"{"sub":"a","video":{"roomJoin":true,"room":"r","canPublish":false}}"#,
 /// ).unwrap();
 /// let p = claims.permissions();
-/// assert!(p.room_join && p.can_subscribe);
+/// assert!(p.room_join && p.can_join && p.can_subscribe);
 /// assert!(!p.can_publish && !p.can_publish_data && !p.sources.camera);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Permissions {
-    /// [`Claims::can_join`].
+    /// `video.roomJoin` after the server's default (false when unset): the token's join grant
+    /// as written, whatever its room and identity.
     pub room_join: bool,
+    /// [`Claims::can_join`]: the join grant, a room and an identity, all three.
+    pub can_join: bool,
     /// [`Claims::is_room_admin`] of the token's own room.
     pub room_admin: bool,
     /// [`Claims::can_create_rooms`].
@@ -73,7 +76,8 @@ impl Claims {
     /// Every room permission, resolved with the server's defaults.
     pub fn permissions(&self) -> Permissions {
         Permissions {
-            room_join: self.can_join(),
+            room_join: self.video().is_some_and(|video| video.room_join == Some(true)),
+            can_join: self.can_join(),
             room_admin: self.is_room_admin(self.room()),
             room_create: self.can_create_rooms(),
             room_list: self.can_list_rooms(),
