@@ -43,8 +43,10 @@
 //! # Features
 //!
 //! - `axum`: the extractors.
-//! - `tracing`: one `tracing` event per refused request, with the reason and the API key
-//!   when known, never the token.
+//! - `tracing`: one `tracing` event per refused request, at `debug` level (a flood of bad
+//!   tokens must not flood the logs at `info`), with the reason and the API key when known,
+//!   never the token; webhook refusals likewise. Misconfiguration the operator must fix (the
+//!   token endpoint's key gone from the ring) is an `error`.
 
 #![forbid(unsafe_code)]
 

@@ -1,5 +1,6 @@
-//! Feature `tracing`: one event per refused request, with the reason and the API key when the
-//! token was valid, never the token.
+//! Feature `tracing`: one `debug` event per refused request, with the reason and the API key when
+//! the token was valid, never the token; nothing at `info`, so that a flood of bad tokens is no
+//! flood of log lines.
 
 #![cfg(feature = "tracing")]
 
@@ -28,14 +29,15 @@ impl Write for Captured {
     }
 }
 
-#[tokio::test]
-async fn each_rejection_emits_one_event_without_the_token() {
+/// Sends the four refused requests (missing, forged, malformed, lacking a grant) and returns
+/// what a subscriber at `level` printed, with the two tokens it used.
+async fn refusals_logged_at(level: tracing::Level) -> (String, [String; 2]) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(move || writer.clone())
         .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
+        .with_max_level(level)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
@@ -79,8 +81,19 @@ async fn each_rejection_emits_one_event_without_the_token() {
         .body(String::new())
         .expect("request");
     guarded.oneshot(request).await.expect("infallible");
-
     let text = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
+    (text, [forged, viewer])
+}
+
+#[tokio::test]
+async fn refusals_are_not_logged_at_info() {
+    let (text, _) = refusals_logged_at(tracing::Level::INFO).await;
+    assert!(!text.contains("LiveKit token refused"), "{text}");
+}
+
+#[tokio::test]
+async fn each_rejection_emits_one_debug_event_without_the_token() {
+    let (text, tokens) = refusals_logged_at(tracing::Level::DEBUG).await;
     let events: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("LiveKit token refused"))
@@ -104,7 +117,8 @@ async fn each_rejection_emits_one_event_without_the_token() {
         "{}",
         events[3]
     );
-    for token in [&forged, &viewer] {
+    assert!(events.iter().all(|e| e.contains("DEBUG")), "{text}");
+    for token in &tokens {
         support::assert_no_leak("the log", &text, token, &[SECRET]);
     }
 }

@@ -326,8 +326,10 @@ pub(crate) fn respond<B, H: OnRejection<B>>(
     api_key: Option<&str>,
 ) -> Response<B> {
     let rejection = rejection.for_request(headers);
+    // `debug`, not `info`: a flood of bad tokens must not become a flood of log lines. What a
+    // refusal says is in the response and its `AuthRejection`; count them with metrics.
     #[cfg(feature = "tracing")]
-    tracing::info!(
+    tracing::debug!(
         kind = ?rejection.kind(),
         reason = rejection.verify_error().map(|e| e.kind().as_str()),
         grant = rejection.required_grant(),
