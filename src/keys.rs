@@ -205,7 +205,11 @@ impl KeyRing {
             lookup("LIVEKIT_API_SECRET").map(Zeroizing::new),
         ) {
             (Some(key), Some(secret)) => self.with_key(key.trim(), secret.trim()),
-            _ => Err(KeyError::new(KeyErrorKind::MissingEnv, None)),
+            (None, None) => Err(KeyError::new(KeyErrorKind::MissingEnv, None)),
+            // One without the other is a mistake to report, never a reason to fall back.
+            (Some(_), None) | (None, Some(_)) => {
+                Err(KeyError::new(KeyErrorKind::IncompleteEnv, None))
+            }
         }
     }
 }
@@ -300,6 +304,8 @@ pub enum KeyErrorKind {
     InsecureFile,
     /// Neither `LIVEKIT_KEYS` nor `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` are set.
     MissingEnv,
+    /// Only one of `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` is set (and no `LIVEKIT_KEYS`).
+    IncompleteEnv,
 }
 
 impl KeyError {
@@ -349,6 +355,10 @@ impl fmt::Display for KeyError {
             KeyErrorKind::MissingEnv => f.write_str(
                 "no LiveKit keys in the environment: set LIVEKIT_KEYS to `key: secret` lines, or \
                  LIVEKIT_API_KEY and LIVEKIT_API_SECRET",
+            ),
+            KeyErrorKind::IncompleteEnv => f.write_str(
+                "only one of LIVEKIT_API_KEY and LIVEKIT_API_SECRET is set: set both (or \
+                 LIVEKIT_KEYS), or neither",
             ),
         }
     }
@@ -481,6 +491,13 @@ mod tests {
             .with_env_from(env(&[]))
             .expect_err("nothing set");
         assert_eq!(none.kind(), KeyErrorKind::MissingEnv);
+        for half in [[("LIVEKIT_API_KEY", "b")], [("LIVEKIT_API_SECRET", STRONG)]] {
+            let err = KeyRing::new()
+                .with_env_from(env(&half))
+                .expect_err("half a pair");
+            assert_eq!(err.kind(), KeyErrorKind::IncompleteEnv);
+            assert!(!err.to_string().contains(STRONG));
+        }
     }
 
     #[cfg(unix)]

@@ -29,6 +29,10 @@ struct Server {
 
 impl Server {
     async fn start() -> Server {
+        Server::start_with(app::serve::Timeouts::default()).await
+    }
+
+    async fn start_with(timeouts: app::serve::Timeouts) -> Server {
         let fixtures = tokens();
         let clock = Arc::new(AtomicU64::new(1_763_900_100));
         let shared = clock.clone();
@@ -39,9 +43,13 @@ impl Server {
             .expect("bind loopback");
         let addr = listener.local_addr().expect("address");
         let state = app::AppState::new(verifier, format!("ws://{addr}"));
-        tokio::spawn(
-            async move { axum::serve(listener, app::router(state).expect("router")).await },
-        );
+        let router = app::router(state).expect("router");
+        tokio::spawn(app::serve::serve(
+            listener,
+            router,
+            timeouts,
+            std::future::pending(),
+        ));
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -492,4 +500,111 @@ async fn webhook_route_accepts_node_signed_events_and_refuses_altered_ones() {
         };
         assert_eq!(status, expected, "{}", case.name);
     }
+}
+
+#[test]
+fn half_a_key_pair_is_an_error_never_the_dev_key() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    let secret = "demoSecret0123456789abcdefghijklmnopqrstu";
+    for half in [
+        &[("LIVEKIT_API_KEY", "APIdemo")][..],
+        &[(
+            "LIVEKIT_API_SECRET",
+            "demoSecret0123456789abcdefghijklmnopqrstu",
+        )][..],
+    ] {
+        let err = app::config::load_keys(env(half)).expect_err("half a pair");
+        assert!(
+            err.contains("LIVEKIT_API_KEY") && err.contains("LIVEKIT_API_SECRET"),
+            "{err}"
+        );
+        assert!(!err.contains(secret));
+    }
+    let (keys, dev) = app::config::load_keys(env(&[])).expect("nothing set: the dev key");
+    assert!(dev && keys.contains(app::DEV_KEY));
+    let (keys, dev) = app::config::load_keys(env(&[
+        ("LIVEKIT_API_KEY", "APIdemo"),
+        (
+            "LIVEKIT_API_SECRET",
+            "demoSecret0123456789abcdefghijklmnopqrstu",
+        ),
+    ]))
+    .expect("a pair");
+    assert!(!dev && keys.contains("APIdemo") && !keys.contains(app::DEV_KEY));
+}
+
+#[tokio::test]
+async fn paths_no_route_matches_are_404_not_401() {
+    let server = Server::start().await;
+    assert_eq!(server.get("/nope", None).await.0, StatusCode::NOT_FOUND);
+    for path in [
+        "/twirp/livekit.Egress/ListEgress",
+        "/twirp/livekit.RoomService",
+        "/rooms/r/unpublish",
+    ] {
+        assert_eq!(
+            server.post(path, None, "{}").await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // The routes themselves still want a token.
+    assert_eq!(
+        server
+            .post("/twirp/livekit.RoomService/ListRooms", None, "{}")
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_slow_client_cannot_hold_a_connection_open() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let server = Server::start_with(app::serve::Timeouts {
+        header_read: Duration::from_millis(300),
+        body_read: Duration::from_millis(300),
+    })
+    .await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    // Waits (bounded) for the server to answer or close, and returns what it sent.
+    async fn drain(stream: &mut tokio::net::TcpStream) -> String {
+        let mut seen = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut seen));
+        read.await
+            .expect("the server ends the connection within 10 s")
+            .ok();
+        String::from_utf8_lossy(&seen).into_owned()
+    }
+    // Half a request head, then nothing.
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let answer = drain(&mut stream).await;
+    assert!(!answer.contains("200 OK"), "{answer}");
+    // A whole head and half the body it announces.
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    stream
+        .write_all(
+            b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{\"room_",
+        )
+        .await
+        .expect("write");
+    let answer = drain(&mut stream).await;
+    assert!(!answer.contains("201"), "{answer}");
 }

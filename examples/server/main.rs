@@ -6,8 +6,10 @@
 //! ```
 //!
 //! Keys come from `LIVEKIT_KEYS` (YAML `key: secret` lines, as the LiveKit server reads them) or
-//! `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET`; without either, the dev key with a warning. At
-//! start it prints the address and a ready-to-paste `curl` line per route.
+//! `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET`; with none of them, the dev key with a warning (and
+//! with only one of the pair, an error: never the dev key in place of a broken configuration).
+//! At start it prints the address and a ready-to-paste `curl` line per route. A client gets
+//! 10 s to send a request head and 30 s for its body.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -16,7 +18,7 @@ mod app;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use tower_livekit_auth::{KeyErrorKind, KeyRing, Verifier};
+use tower_livekit_auth::Verifier;
 
 struct Args {
     bind: SocketAddr,
@@ -50,21 +52,6 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// The keys from the environment, or LiveKit's dev key when none are set.
-fn load_keys() -> Result<(KeyRing, bool), String> {
-    match KeyRing::from_env() {
-        Ok(keys) => Ok((keys, false)),
-        Err(err) if err.kind() == KeyErrorKind::MissingEnv => {
-            let dev = KeyRing::new()
-                .allow_weak_secrets()
-                .with_key(app::DEV_KEY, app::DEV_SECRET)
-                .map_err(|e| e.to_string())?;
-            Ok((dev, true))
-        }
-        Err(err) => Err(err.to_string()),
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = match parse_args() {
@@ -77,7 +64,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (keys, dev) = match load_keys() {
+    let (keys, dev) = match app::config::load_keys(|name| std::env::var(name).ok()) {
         Ok(keys) => keys,
         Err(message) => {
             eprintln!("error: {message}");
@@ -113,12 +100,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let server = axum::serve(listener, router).with_graceful_shutdown(async {
+    let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
-    });
-    if let Err(err) = server.await {
-        eprintln!("error: {err}");
-        return ExitCode::from(1);
-    }
+    };
+    app::serve::serve(listener, router, app::serve::Timeouts::default(), shutdown).await;
     ExitCode::SUCCESS
 }

@@ -76,7 +76,9 @@ impl Claims {
     /// Every room permission, resolved with the server's defaults.
     pub fn permissions(&self) -> Permissions {
         Permissions {
-            room_join: self.video().is_some_and(|video| video.room_join == Some(true)),
+            room_join: self
+                .video()
+                .is_some_and(|video| video.room_join == Some(true)),
             can_join: self.can_join(),
             room_admin: self.is_room_admin(self.room()),
             room_create: self.can_create_rooms(),

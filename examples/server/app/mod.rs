@@ -1,8 +1,10 @@
 //! The demo app: the routes, their layers, and the shared state. Integration tests include this
 //! module with `#[path]` and serve it on 127.0.0.1, so it uses only `super::` paths.
 
+pub(crate) mod config;
 mod publish;
 mod rtc;
+pub(crate) mod serve;
 mod token;
 mod twirp;
 mod webhook;
@@ -44,15 +46,17 @@ impl AppState {
 pub(crate) fn router(state: AppState) -> Result<Router, MintError> {
     let verifier = state.verifier.clone();
     let token_endpoint = token::endpoint(&state)?;
+    // `route_layer`, not `layer`: a path no route matches stays a 404 instead of becoming a 401
+    // of the layer in front of the router's fallback.
     let authenticated = Router::new()
         .route("/whoami", get(whoami::whoami))
         .route("/rooms/{room}/publish", post(publish::publish))
-        .layer(AuthLayer::new(verifier.clone()));
+        .route_layer(AuthLayer::new(verifier.clone()));
     // The signal connection's check: browsers cannot set headers on a WebSocket, so this route
     // also takes `?access_token=`.
     let rtc = Router::new()
         .route("/rtc/validate", get(rtc::validate))
-        .layer(AuthLayer::new(verifier.clone()).allow_query_token());
+        .route_layer(AuthLayer::new(verifier.clone()).allow_query_token());
     Ok(Router::new()
         .route("/", get(|| async { "OK" }))
         .route_service("/token", token_endpoint)

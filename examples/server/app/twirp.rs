@@ -115,7 +115,8 @@ fn twirp_rejection(rejection: &AuthRejection) -> Response<Body> {
 pub(crate) fn router(verifier: Verifier) -> Router<AppState> {
     Router::new()
         .route("/twirp/livekit.RoomService/{method}", post(room_service))
-        .layer(AuthLayer::new(verifier).on_rejection(twirp_rejection))
+        // A route layer: other twirp services and paths are 404, not 401.
+        .route_layer(AuthLayer::new(verifier).on_rejection(twirp_rejection))
 }
 
 fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, TwirpError> {
