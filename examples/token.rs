@@ -192,31 +192,45 @@ fn create(flags: &Flags) -> Result<(), String> {
     if !attributes.is_empty() {
         token = token.with_attributes(attributes);
     }
-    let sources: Vec<String> = flags.all("--allow-source").map(str::to_owned).collect();
-    for source in &sources {
-        source
-            .parse::<tower_livekit_auth::TrackSource>()
-            .map_err(|e| format!("--allow-source: {e}"))?;
+    let sources = flags
+        .all("--allow-source")
+        .map(|source| {
+            source
+                .parse::<tower_livekit_auth::TrackSource>()
+                .map_err(|e| format!("--allow-source: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Each flag writes its claim; a token given none of them has no video grant at all.
+    let mut grant = VideoGrant::new();
+    for (flag, set) in [
+        (
+            "--join",
+            VideoGrant::with_room_join as fn(VideoGrant, bool) -> VideoGrant,
+        ),
+        ("--admin", VideoGrant::with_room_admin),
+        ("--create", VideoGrant::with_room_create),
+        ("--list", VideoGrant::with_room_list),
+        ("--record", VideoGrant::with_room_record),
+    ] {
+        if flags.has(flag) {
+            grant = set(grant, true);
+        }
     }
-    let grant = VideoGrant {
-        room_join: flags.has("--join").then_some(true),
-        room_admin: flags.has("--admin").then_some(true),
-        room_create: flags.has("--create").then_some(true),
-        room_list: flags.has("--list").then_some(true),
-        room_record: flags.has("--record").then_some(true),
-        room: (!room.is_empty()).then(|| room.to_owned()),
-        can_publish_sources: (!sources.is_empty()).then_some(sources),
-        ..VideoGrant::default()
-    };
-    if grant != VideoGrant::default() {
+    if !room.is_empty() {
+        grant = grant.with_room(room);
+    }
+    if !sources.is_empty() {
+        grant = grant.with_can_publish_sources(sources);
+    }
+    if grant != VideoGrant::new() {
         token = token.with_video_grant(grant);
     }
-    let agents: Vec<RoomAgentDispatch> = flags.all("--agent").map(RoomAgentDispatch::new).collect();
-    if !agents.is_empty() {
-        token = token.with_room_config(RoomConfiguration {
-            agents,
-            ..RoomConfiguration::default()
-        });
+    let agents = flags
+        .all("--agent")
+        .map(RoomAgentDispatch::new)
+        .fold(RoomConfiguration::new(), RoomConfiguration::with_agent);
+    if !agents.agents.is_empty() {
+        token = token.with_room_config(agents);
     }
     if let Some(ttl) = flags.get("--valid-for") {
         token = token.with_ttl(parse_duration(ttl)?);

@@ -31,14 +31,11 @@ pub const MIN_REFRESH_TTL: Duration = Duration::from_secs(600);
 /// let token = AccessToken::new("APIabcdefg", secret)
 ///     .with_identity("alice")
 ///     .with_name("Alice")
-///     .with_video_grant(VideoGrant {
-///         can_publish_sources: Some(vec!["camera".into(), "microphone".into()]),
-///         ..VideoGrant::join("myroom")
-///     })
-///     .with_room_config(RoomConfiguration {
-///         agents: vec![RoomAgentDispatch::new("support-agent")],
-///         ..RoomConfiguration::default()
-///     })
+///     .with_video_grant(
+///         VideoGrant::join("myroom")
+///             .with_can_publish_sources([TrackSource::Camera, TrackSource::Microphone]),
+///     )
+///     .with_room_config(RoomConfiguration::new().with_agent(RoomAgentDispatch::new("support-agent")))
 ///     .to_jwt()?;
 ///
 /// let claims = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret)?).verify(&token)?;

@@ -12,7 +12,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use tower_livekit_auth::{AccessToken, Claims, KeyRing, Verifier, VideoGrant};
+use tower_livekit_auth::{AccessToken, Claims, KeyRing, TrackSource, Verifier, VideoGrant};
 
 struct Counting;
 
@@ -48,10 +48,10 @@ fn verify_allocates_only_the_claims() {
         .with_name("Participant 1")
         .with_metadata(r#"{"seat":1}"#)
         .with_attributes([("team", "blue"), ("locale", "en-US")])
-        .with_video_grant(VideoGrant {
-            can_publish_sources: Some(vec!["camera".into(), "microphone".into()]),
-            ..VideoGrant::join("room-1")
-        })
+        .with_video_grant(
+            VideoGrant::join("room-1")
+                .with_can_publish_sources([TrackSource::Camera, TrackSource::Microphone]),
+        )
         .to_jwt_at(now)
         .expect("mints");
     let verifier = Verifier::new(KeyRing::new().with_key("APIalloc", secret).expect("key"));

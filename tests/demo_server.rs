@@ -15,7 +15,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::fixtures::{key_ring, resolved_from_whoami, tokens};
 use support::is_b64token;
-use tower_livekit_auth::{AccessToken, Verifier, VideoGrant};
+use tower_livekit_auth::{AccessToken, TrackSource, Verifier, VideoGrant};
 
 const KEY: &str = "APIfixture0001";
 
@@ -226,10 +226,7 @@ async fn rtc_validate_follows_the_servers_order() {
 async fn publish_checks_room_and_source() {
     let server = Server::start().await;
     let camera_only = server.mint(server.token().with_identity("alice").with_video_grant(
-        VideoGrant {
-            can_publish_sources: Some(vec!["camera".into()]),
-            ..VideoGrant::join("stage")
-        },
+        VideoGrant::join("stage").with_can_publish_sources([TrackSource::Camera]),
     ));
     let t = Some(camera_only.as_str());
     for (path, token, body, expected) in [
@@ -284,11 +281,13 @@ async fn publish_checks_room_and_source() {
 #[tokio::test]
 async fn twirp_room_service_enforces_grants_with_twirp_errors() {
     let server = Server::start().await;
-    let admin = server.mint(server.token().with_video_grant(VideoGrant {
-        room_create: Some(true),
-        room_list: Some(true),
-        ..VideoGrant::admin("lobby")
-    }));
+    let admin = server.mint(
+        server.token().with_video_grant(
+            VideoGrant::admin("lobby")
+                .with_room_create(true)
+                .with_room_list(true),
+        ),
+    );
     let joiner = server.mint(
         server
             .token()

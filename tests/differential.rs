@@ -26,7 +26,7 @@ use support::oracle::{
 };
 use tower_livekit_auth::{
     AccessToken, AgentGrant, ParticipantKind, RoomAgentDispatch, RoomConfiguration, SipGrant,
-    Verifier, VideoGrant,
+    TrackSource, Verifier, VideoGrant,
 };
 
 /// SplitMix64: small, seeded, reproducible.
@@ -77,6 +77,14 @@ impl Rng {
             "room_42",
         ];
         (0..self.below(4)).map(|_| *self.pick(PIECES)).collect()
+    }
+}
+
+/// `grant` with `with(grant, value)` applied when `value` is set: an unset claim stays unset.
+fn with_opt<T>(grant: T, value: Option<bool>, with: fn(T, bool) -> T) -> T {
+    match value {
+        Some(value) => with(grant, value),
+        None => grant,
     }
 }
 
@@ -240,30 +248,24 @@ fn mint_access_token(rng: &mut Rng, now: i64) -> String {
     } else {
         VideoGrant::admin("admin-room")
     };
-    grant.can_publish = opt_bool(rng);
-    grant.can_publish_data = opt_bool(rng);
-    grant.can_subscribe = opt_bool(rng);
+    grant = with_opt(grant, opt_bool(rng), VideoGrant::with_can_publish);
+    grant = with_opt(grant, opt_bool(rng), VideoGrant::with_can_publish_data);
+    grant = with_opt(grant, opt_bool(rng), VideoGrant::with_can_subscribe);
     if rng.chance(30) {
-        grant.can_publish_sources = Some(vec!["camera".into(), "microphone".into()]);
+        grant = grant.with_can_publish_sources([TrackSource::Camera, TrackSource::Microphone]);
     }
     token = token.with_video_grant(grant);
     if rng.chance(20) {
-        token = token.with_sip_grant(SipGrant {
-            admin: opt_bool(rng),
-            call: opt_bool(rng),
-        });
+        let sip = with_opt(SipGrant::new(), opt_bool(rng), SipGrant::with_admin);
+        token = token.with_sip_grant(with_opt(sip, opt_bool(rng), SipGrant::with_call));
     }
     if rng.chance(10) {
-        token = token.with_agent_grant(AgentGrant {
-            dispatch_admin: Some(true),
-            ..AgentGrant::default()
-        });
+        token = token.with_agent_grant(AgentGrant::new().with_dispatch_admin(true));
     }
     if rng.chance(15) {
-        token = token.with_room_config(RoomConfiguration {
-            agents: vec![RoomAgentDispatch::new("helper")],
-            ..RoomConfiguration::default()
-        });
+        token = token.with_room_config(
+            RoomConfiguration::new().with_agent(RoomAgentDispatch::new("helper")),
+        );
     }
     token
         .to_jwt_at(system_time((now - age) as u64))

@@ -123,10 +123,7 @@ fn token(grant: VideoGrant, secret: &str) -> String {
 }
 
 fn creator() -> VideoGrant {
-    VideoGrant {
-        room_create: Some(true),
-        ..VideoGrant::default()
-    }
+    VideoGrant::new().with_room_create(true)
 }
 
 /// Asserts `result` is the status `code` with the message `expected`, free of `token`, and sent

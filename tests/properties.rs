@@ -64,33 +64,60 @@ fn video_grant() -> impl Strategy<Value = VideoGrant> {
         option::of(text()),
         sources,
     )
-        .prop_map(
-            |(b, room, destination_room, can_publish_sources)| VideoGrant {
-                // A join grant needs a room to be minted.
-                room: if b[4] == Some(true) {
-                    room.or_else(|| Some("r".to_owned()))
-                } else {
-                    room
-                },
-                room_create: b[0],
-                room_list: b[1],
-                room_record: b[2],
-                room_admin: b[3],
-                room_join: b[4],
-                destination_room,
-                can_publish: b[5],
-                can_subscribe: b[6],
-                can_publish_data: b[7],
-                can_publish_sources,
-                can_update_own_metadata: b[8],
-                can_subscribe_metrics: b[9],
-                can_manage_agent_session: b[10],
-                ingress_admin: b[11],
-                hidden: b[12],
-                recorder: b[13],
-                agent: b[14],
-            },
-        )
+        .prop_map(|(b, room, destination_room, can_publish_sources)| {
+            // A join grant needs a room to be minted.
+            let room = if b[4] == Some(true) {
+                room.or_else(|| Some("r".to_owned()))
+            } else {
+                room
+            };
+            // Built as an SDK writes it, through JSON: the builder writes only real source
+            // names, the property covers any.
+            let mut grant = serde_json::Map::new();
+            for (key, value) in VIDEO_FLAGS.iter().zip(&b) {
+                if let Some(value) = value {
+                    grant.insert((*key).into(), (*value).into());
+                }
+            }
+            for (key, value) in [("room", room), ("destinationRoom", destination_room)] {
+                if let Some(value) = value {
+                    grant.insert(key.into(), value.into());
+                }
+            }
+            if let Some(sources) = can_publish_sources {
+                grant.insert("canPublishSources".into(), sources.into());
+            }
+            serde_json::from_value(grant.into()).expect("a video grant")
+        })
+}
+
+/// The boolean keys of the video grant, in the order `video_grant` draws them.
+const VIDEO_FLAGS: [&str; 15] = [
+    "roomCreate",
+    "roomList",
+    "roomRecord",
+    "roomAdmin",
+    "roomJoin",
+    "canPublish",
+    "canSubscribe",
+    "canPublishData",
+    "canUpdateOwnMetadata",
+    "canSubscribeMetrics",
+    "canManageAgentSession",
+    "ingressAdmin",
+    "hidden",
+    "recorder",
+    "agent",
+];
+
+/// A grant object of `keys`, each set or left out as `values` says.
+fn grant_of<T: serde::de::DeserializeOwned>(keys: &[&str], values: &[Option<bool>]) -> T {
+    let object: serde_json::Map<_, _> = keys
+        .iter()
+        .zip(values)
+        .filter_map(|(key, value)| value.map(|value| ((*key).to_owned(), value.into())))
+        .collect();
+    serde_json::from_value(object.into()).expect("a grant")
 }
 
 fn restart_policy() -> impl Strategy<Value = JobRestartPolicy> {
@@ -111,12 +138,14 @@ fn room_config() -> impl Strategy<Value = RoomConfiguration> {
         option::of(btree_map(text(), text(), 0..3)),
     )
         .prop_map(
-            |(agent_name, metadata, restart_policy, deployment, attributes)| RoomAgentDispatch {
-                agent_name,
-                metadata,
-                restart_policy,
-                deployment,
-                attributes,
+            |(agent_name, metadata, restart_policy, deployment, attributes)| {
+                let mut dispatch = RoomAgentDispatch::default();
+                dispatch.agent_name = agent_name;
+                dispatch.metadata = metadata;
+                dispatch.restart_policy = restart_policy;
+                dispatch.deployment = deployment;
+                dispatch.attributes = attributes;
+                dispatch
             },
         );
     (
@@ -128,20 +157,19 @@ fn room_config() -> impl Strategy<Value = RoomConfiguration> {
         option::of(btree_map(text(), text(), 0..3)),
     )
         .prop_map(|(name, numbers, metadata, sync_streams, agents, tags)| {
-            RoomConfiguration {
-                name,
-                empty_timeout: numbers[0],
-                departure_timeout: numbers[1],
-                max_participants: numbers[2],
-                min_playout_delay: numbers[3],
-                max_playout_delay: numbers[4],
-                metadata,
-                sync_streams,
-                agents,
-                tags,
-                // `egress` is opaque; the round trip of arbitrary JSON in it is the claims test's.
-                egress: None,
-            }
+            let mut config = RoomConfiguration::default();
+            config.name = name;
+            config.empty_timeout = numbers[0];
+            config.departure_timeout = numbers[1];
+            config.max_participants = numbers[2];
+            config.min_playout_delay = numbers[3];
+            config.max_playout_delay = numbers[4];
+            config.metadata = metadata;
+            config.sync_streams = sync_streams;
+            config.agents = agents;
+            config.tags = tags;
+            // `egress` is opaque; the round trip of arbitrary JSON in it is the claims test's.
+            config
         })
 }
 
@@ -174,13 +202,12 @@ struct Minted {
 }
 
 fn minted() -> impl Strategy<Value = Minted> {
-    let sip = (option::of(any::<bool>()), option::of(any::<bool>()))
-        .prop_map(|(admin, call)| SipGrant { admin, call });
-    let agent = vec(option::of(any::<bool>()), 4).prop_map(|b| AgentGrant {
-        admin: b[0],
-        simulation_admin: b[1],
-        database_admin: b[2],
-        dispatch_admin: b[3],
+    let sip = vec(option::of(any::<bool>()), 2).prop_map(|b| grant_of(&["admin", "call"], &b));
+    let agent = vec(option::of(any::<bool>()), 4).prop_map(|b| {
+        grant_of(
+            &["admin", "simulationAdmin", "databaseAdmin", "dispatchAdmin"],
+            &b,
+        )
     });
     (
         (

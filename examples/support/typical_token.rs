@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use tower_livekit_auth::{AccessToken, KeyError, KeyRing, MintError, VideoGrant};
+use tower_livekit_auth::{AccessToken, KeyError, KeyRing, MintError, TrackSource, VideoGrant};
 
 /// The API key the generated tokens are signed with (`scripts/load_wrk.sh` starts the demo
 /// server with it).
@@ -24,9 +24,9 @@ pub(crate) fn typical_join_token(i: usize, now: SystemTime) -> Result<String, Mi
         .with_name(format!("Participant {i}"))
         .with_metadata(format!(r#"{{"seat":{i},"role":"speaker"}}"#))
         .with_attributes([("team", "blue"), ("locale", "en-US")])
-        .with_video_grant(VideoGrant {
-            can_publish_sources: Some(vec!["camera".into(), "microphone".into()]),
-            ..VideoGrant::join(format!("room-{}", i % 8))
-        })
+        .with_video_grant(
+            VideoGrant::join(format!("room-{}", i % 8))
+                .with_can_publish_sources([TrackSource::Camera, TrackSource::Microphone]),
+        )
         .to_jwt_at(now)
 }

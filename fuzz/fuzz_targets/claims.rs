@@ -21,6 +21,6 @@ fuzz_target!(|data: &[u8]| {
         claims.can_publish_data(),
     );
     for source in tower_livekit_auth::TrackSource::ALL {
-        let _ = claims.can_publish_source(source);
+        let _ = claims.can_publish_source(*source);
     }
 });

@@ -27,7 +27,8 @@ pub enum ParticipantKind {
 }
 
 impl ParticipantKind {
-    const ALL: [ParticipantKind; 7] = [
+    /// Every kind, in protobuf order (a slice: LiveKit adds kinds from time to time).
+    pub const ALL: &'static [ParticipantKind] = &[
         ParticipantKind::Standard,
         ParticipantKind::Ingress,
         ParticipantKind::Egress,
@@ -41,7 +42,8 @@ impl ParticipantKind {
     /// `Standard` for anything empty or unknown.
     pub fn from_claim(value: &str) -> Self {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|kind| kind.as_str().eq_ignore_ascii_case(value))
             .unwrap_or_default()
     }
@@ -85,7 +87,8 @@ pub enum KindDetail {
 }
 
 impl KindDetail {
-    const ALL: [KindDetail; 6] = [
+    /// Every kind detail, in protobuf order (a slice: LiveKit adds details from time to time).
+    pub const ALL: &'static [KindDetail] = &[
         KindDetail::CloudAgent,
         KindDetail::Forwarded,
         KindDetail::ConnectorWhatsapp,
@@ -97,7 +100,8 @@ impl KindDetail {
     /// Reads one `kindDetails` entry; `None` for a name this crate does not know.
     pub fn from_claim(value: &str) -> Option<Self> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|detail| detail.as_str().eq_ignore_ascii_case(value))
     }
 
@@ -131,7 +135,7 @@ mod tests {
         );
         assert_eq!(ParticipantKind::from_claim(""), ParticipantKind::Standard);
         for kind in ParticipantKind::ALL {
-            assert_eq!(ParticipantKind::from_claim(kind.as_str()), kind);
+            assert_eq!(ParticipantKind::from_claim(kind.as_str()), *kind);
         }
     }
 

@@ -75,6 +75,7 @@ impl Claims {
 
     /// The participant identity: `sub`, or `jti` when `sub` is empty or absent (as the server
     /// does); `""` when both are missing.
+    #[must_use]
     pub fn identity(&self) -> &str {
         match self.data.sub.as_deref() {
             Some(sub) if !sub.is_empty() => sub,
@@ -83,17 +84,20 @@ impl Claims {
     }
 
     /// The display name (`name`), `""` when absent.
+    #[must_use]
     pub fn name(&self) -> &str {
         self.data.name.as_deref().unwrap_or("")
     }
 
     /// The participant kind, read as the server reads it (case-insensitive, unknown is
     /// `Standard`).
+    #[must_use]
     pub fn kind(&self) -> ParticipantKind {
         ParticipantKind::from_claim(self.data.kind.as_deref().unwrap_or(""))
     }
 
     /// The kind details this crate knows; unknown entries are skipped.
+    #[must_use]
     pub fn kind_details(&self) -> impl Iterator<Item = KindDetail> + '_ {
         self.data
             .kind_details
@@ -103,76 +107,91 @@ impl Claims {
     }
 
     /// Participant metadata (`metadata`), `""` when absent.
+    #[must_use]
     pub fn metadata(&self) -> &str {
         self.data.metadata.as_deref().unwrap_or("")
     }
 
     /// Participant attributes (`attributes`), empty when absent.
+    #[must_use]
     pub fn attributes(&self) -> &Attributes {
         self.data.attributes.as_ref().unwrap_or(&NO_ATTRIBUTES)
     }
 
     /// The API key that signed the token (`iss`).
+    #[must_use]
     pub fn api_key(&self) -> &str {
         self.data.iss.as_deref().unwrap_or("")
     }
 
     /// `exp` in whole Unix seconds. Claims from a [`Verifier`](crate::Verifier) always have it.
+    #[must_use]
     pub fn expires_at(&self) -> Option<i64> {
         self.data.exp.map(NumericDate::seconds)
     }
 
     /// `nbf` in whole Unix seconds, when the token has one.
+    #[must_use]
     pub fn not_before(&self) -> Option<i64> {
         self.data.nbf.map(NumericDate::seconds)
     }
 
     /// `iat` in whole Unix seconds, when the token has one.
+    #[must_use]
     pub fn issued_at(&self) -> Option<i64> {
         self.data.iat.map(NumericDate::seconds)
     }
 
     /// The video grant, if the token has one.
+    #[must_use]
     pub fn video(&self) -> Option<&VideoGrant> {
         self.data.video.as_ref()
     }
 
     /// The SIP grant, if the token has one.
+    #[must_use]
     pub fn sip(&self) -> Option<&SipGrant> {
         self.data.sip.as_ref()
     }
 
     /// The agent grant, if the token has one.
+    #[must_use]
     pub fn agent(&self) -> Option<&AgentGrant> {
         self.data.agent.as_ref()
     }
 
     /// The inference grant, if the token has one.
+    #[must_use]
     pub fn inference(&self) -> Option<&InferenceGrant> {
         self.data.inference.as_ref()
     }
 
     /// The observability grant, if the token has one.
+    #[must_use]
     pub fn observability(&self) -> Option<&ObservabilityGrant> {
         self.data.observability.as_ref()
     }
 
     /// The room configuration (`roomConfig`), if the token has one.
+    #[must_use]
     pub fn room_config(&self) -> Option<&RoomConfiguration> {
         self.data.room_config.as_ref()
     }
 
     /// The room preset name (`roomPreset`), if the token has one.
+    #[must_use]
     pub fn room_preset(&self) -> Option<&str> {
         self.data.room_preset.as_deref()
     }
 
     /// The `sha256` claim of a webhook token: base64 SHA-256 of the request body.
+    #[must_use]
     pub fn sha256(&self) -> Option<&str> {
         self.data.sha256.as_deref()
     }
 
     /// The room the video grant names, `""` when none.
+    #[must_use]
     pub fn room(&self) -> &str {
         self.video().map_or("", VideoGrant::room)
     }
@@ -182,103 +201,120 @@ impl Claims {
     }
 
     /// May publish tracks: `canPublish`, true when unset; false without a video grant.
+    #[must_use]
     pub fn can_publish(&self) -> bool {
         self.video_allows(VideoGrant::can_publish)
     }
 
     /// May subscribe: `canSubscribe`, true when unset; false without a video grant.
+    #[must_use]
     pub fn can_subscribe(&self) -> bool {
         self.video_allows(VideoGrant::can_subscribe)
     }
 
     /// May publish data: `canPublishData`, or [`can_publish`](Self::can_publish) when unset.
+    #[must_use]
     pub fn can_publish_data(&self) -> bool {
         self.video_allows(VideoGrant::can_publish_data)
     }
 
     /// May publish `source`: see [`VideoGrant::can_publish_source`].
+    #[must_use]
     pub fn can_publish_source(&self, source: TrackSource) -> bool {
         self.video_allows(|video| video.can_publish_source(source))
     }
 
     /// `canUpdateOwnMetadata`, false when unset.
+    #[must_use]
     pub fn can_update_own_metadata(&self) -> bool {
         self.video_allows(VideoGrant::can_update_own_metadata)
     }
 
     /// `canSubscribeMetrics`, false when unset.
+    #[must_use]
     pub fn can_subscribe_metrics(&self) -> bool {
         self.video_allows(VideoGrant::can_subscribe_metrics)
     }
 
     /// `canManageAgentSession`, false when unset.
+    #[must_use]
     pub fn can_manage_agent_session(&self) -> bool {
         self.video_allows(VideoGrant::can_manage_agent_session)
     }
 
     /// May join [`room`](Self::room): `roomJoin`, a non-empty room and a non-empty identity.
+    #[must_use]
     pub fn can_join(&self) -> bool {
         self.video_allows(VideoGrant::can_join_room) && !self.identity().is_empty()
     }
 
     /// Room admin of `room`: `roomAdmin` and the grant's room equal to `room` (exact).
+    #[must_use]
     pub fn is_room_admin(&self, room: &str) -> bool {
         self.video_allows(|video| video.is_room_admin(room))
     }
 
     /// May forward or move a participant from `from` to `to`: room admin of `from` and
     /// `destinationRoom` equal to `to`.
+    #[must_use]
     pub fn can_forward_participant(&self, from: &str, to: &str) -> bool {
         self.is_room_admin(from)
             && !to.is_empty()
-            && self.video_allows(|video| video.destination_room.as_deref() == Some(to))
+            && self.video_allows(|video| video.destination_room() == to)
     }
 
     /// May create and delete rooms (`roomCreate`).
+    #[must_use]
     pub fn can_create_rooms(&self) -> bool {
-        self.video_allows(|video| video.room_create == Some(true))
+        self.video_allows(VideoGrant::can_create_rooms)
     }
 
     /// May list rooms (`roomList`).
+    #[must_use]
     pub fn can_list_rooms(&self) -> bool {
-        self.video_allows(|video| video.room_list == Some(true))
+        self.video_allows(VideoGrant::can_list_rooms)
     }
 
     /// May use the egress APIs (`roomRecord`).
+    #[must_use]
     pub fn can_record(&self) -> bool {
-        self.video_allows(|video| video.room_record == Some(true))
+        self.video_allows(VideoGrant::can_record)
     }
 
     /// May use the ingress APIs (`ingressAdmin`).
+    #[must_use]
     pub fn is_ingress_admin(&self) -> bool {
-        self.video_allows(|video| video.ingress_admin == Some(true))
+        self.video_allows(VideoGrant::is_ingress_admin)
     }
 
     /// May manage SIP trunks and dispatch rules (`sip.admin`).
+    #[must_use]
     pub fn is_sip_admin(&self) -> bool {
-        self.sip().is_some_and(|sip| sip.admin == Some(true))
+        self.sip().is_some_and(SipGrant::is_admin)
     }
 
     /// May place outbound SIP calls (`sip.call`).
+    #[must_use]
     pub fn can_make_sip_calls(&self) -> bool {
-        self.sip().is_some_and(|sip| sip.call == Some(true))
+        self.sip().is_some_and(SipGrant::can_call)
     }
 
     /// Hidden from the other participants (`video.hidden`).
+    #[must_use]
     pub fn is_hidden(&self) -> bool {
-        self.video_allows(|video| video.hidden == Some(true))
+        self.video_allows(VideoGrant::is_hidden)
     }
 
     /// A recorder: kind `egress`, or `video.recorder`.
+    #[must_use]
     pub fn is_recorder(&self) -> bool {
-        self.kind() == ParticipantKind::Egress
-            || self.video_allows(|video| video.recorder == Some(true))
+        self.kind() == ParticipantKind::Egress || self.video_allows(VideoGrant::is_recorder)
     }
 
     /// An agent: kind `agent`, or `video.agent`.
+    #[must_use]
     pub fn is_agent(&self) -> bool {
-        self.kind() == ParticipantKind::Agent
-            || self.video_allows(|video| video.agent == Some(true))
+        self.kind() == ParticipantKind::Agent || self.video_allows(VideoGrant::is_agent)
     }
 }
 

@@ -29,6 +29,7 @@ use super::object::object_list;
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct RoomConfiguration {
     /// `name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,6 +102,7 @@ pub struct RoomConfiguration {
 /// One entry of `roomConfig.agents` (`livekit.RoomAgentDispatch`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct RoomAgentDispatch {
     /// `agentName`: which agent to dispatch.
     #[serde(default, alias = "agent_name", skip_serializing_if = "Option::is_none")]
@@ -123,13 +125,101 @@ pub struct RoomAgentDispatch {
     pub attributes: Option<BTreeMap<String, String>>,
 }
 
+impl RoomConfiguration {
+    /// A room configuration with nothing set.
+    #[must_use]
+    pub fn new() -> Self {
+        RoomConfiguration::default()
+    }
+
+    /// Adds `agent` to the agents dispatched when the room is created.
+    #[must_use]
+    pub fn with_agent(mut self, agent: RoomAgentDispatch) -> Self {
+        self.agents.push(agent);
+        self
+    }
+
+    /// `name`.
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// `metadata` of the room.
+    #[must_use]
+    pub fn with_metadata(mut self, metadata: impl Into<String>) -> Self {
+        self.metadata = Some(metadata.into());
+        self
+    }
+
+    /// `emptyTimeout`, seconds.
+    #[must_use]
+    pub fn with_empty_timeout(mut self, seconds: u32) -> Self {
+        self.empty_timeout = Some(seconds);
+        self
+    }
+
+    /// `departureTimeout`, seconds.
+    #[must_use]
+    pub fn with_departure_timeout(mut self, seconds: u32) -> Self {
+        self.departure_timeout = Some(seconds);
+        self
+    }
+
+    /// `maxParticipants`.
+    #[must_use]
+    pub fn with_max_participants(mut self, max: u32) -> Self {
+        self.max_participants = Some(max);
+        self
+    }
+}
+
 impl RoomAgentDispatch {
     /// Dispatch the agent named `agent_name`.
+    #[must_use]
     pub fn new(agent_name: impl Into<String>) -> Self {
         RoomAgentDispatch {
             agent_name: Some(agent_name.into()),
             ..RoomAgentDispatch::default()
         }
+    }
+
+    /// `metadata` handed to the agent job.
+    #[must_use]
+    pub fn with_metadata(mut self, metadata: impl Into<String>) -> Self {
+        self.metadata = Some(metadata.into());
+        self
+    }
+
+    /// `deployment`: which deployment of the agent.
+    #[must_use]
+    pub fn with_deployment(mut self, deployment: impl Into<String>) -> Self {
+        self.deployment = Some(deployment.into());
+        self
+    }
+
+    /// `restartPolicy`.
+    #[must_use]
+    pub fn with_restart_policy(mut self, policy: JobRestartPolicy) -> Self {
+        self.restart_policy = Some(policy);
+        self
+    }
+
+    /// `attributes` of the agent's participant.
+    #[must_use]
+    pub fn with_attributes<K, V>(mut self, attributes: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.attributes = Some(
+            attributes
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
+        self
     }
 }
 

@@ -16,6 +16,7 @@ use std::str::FromStr;
 /// assert!("CAMERA".parse::<TrackSource>().is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum TrackSource {
     /// `unknown` (0).
     Unknown,
@@ -30,8 +31,8 @@ pub enum TrackSource {
 }
 
 impl TrackSource {
-    /// Every source, in protobuf order.
-    pub const ALL: [TrackSource; 5] = [
+    /// Every source, in protobuf order (a slice: LiveKit adds sources from time to time).
+    pub const ALL: &'static [TrackSource] = &[
         TrackSource::Unknown,
         TrackSource::Camera,
         TrackSource::Microphone,
@@ -40,6 +41,7 @@ impl TrackSource {
     ];
 
     /// The name LiveKit uses in `canPublishSources`.
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             TrackSource::Unknown => "unknown",
@@ -51,6 +53,7 @@ impl TrackSource {
     }
 
     /// The protobuf number of the source.
+    #[must_use]
     pub const fn number(self) -> u8 {
         self as u8
     }
@@ -82,7 +85,8 @@ impl FromStr for TrackSource {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         TrackSource::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|source| source.as_str() == s)
             .ok_or(UnknownTrackSource(()))
     }
@@ -96,7 +100,7 @@ mod tests {
     fn names_round_trip_and_match_protobuf_numbers() {
         for (number, source) in TrackSource::ALL.into_iter().enumerate() {
             assert_eq!(source.number() as usize, number);
-            assert_eq!(source.as_str().parse::<TrackSource>(), Ok(source));
+            assert_eq!(source.as_str().parse::<TrackSource>(), Ok(*source));
         }
     }
 

@@ -9,6 +9,7 @@ use crate::credentials::{authorization, bearer, MalformedCredentials};
 
 /// Where a token may come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TokenLocation {
     /// Only `Authorization: Bearer <token>` (the default).
     #[default]

@@ -44,7 +44,7 @@
 //! let request = |token: String| Request::post("/rooms").header("authorization", format!("Bearer {token}")).body(String::new());
 //!
 //! // A token with roomCreate is let through.
-//! let creator = mint(VideoGrant { room_create: Some(true), ..VideoGrant::default() })?;
+//! let creator = mint(VideoGrant::new().with_room_create(true))?;
 //! let response = rooms_api.clone().oneshot(request(creator)?).await?;
 //! assert_eq!(response.status(), StatusCode::OK);
 //!

@@ -242,12 +242,7 @@ async fn every_ready_made_requirement_allows_its_grant_and_refuses_every_other()
         token.to_jwt_at(at(NOW)).expect("mints")
     };
     // Publishing is allowed unless refused, so every grant but the publish one refuses it.
-    let video = |grant: VideoGrant| {
-        Some(VideoGrant {
-            can_publish: Some(false),
-            ..grant
-        })
-    };
+    let video = |grant: VideoGrant| Some(grant.with_can_publish(false));
     let cases = [
         (
             RequireLayer::join(),
@@ -257,77 +252,38 @@ async fn every_ready_made_requirement_allows_its_grant_and_refuses_every_other()
         (
             RequireLayer::create_rooms(),
             "roomCreate",
-            mint(
-                video(VideoGrant {
-                    room_create: Some(true),
-                    ..VideoGrant::default()
-                }),
-                None,
-            ),
+            mint(video(VideoGrant::new().with_room_create(true)), None),
         ),
         (
             RequireLayer::list_rooms(),
             "roomList",
-            mint(
-                video(VideoGrant {
-                    room_list: Some(true),
-                    ..VideoGrant::default()
-                }),
-                None,
-            ),
+            mint(video(VideoGrant::new().with_room_list(true)), None),
         ),
         (
             RequireLayer::record(),
             "roomRecord",
-            mint(
-                video(VideoGrant {
-                    room_record: Some(true),
-                    ..VideoGrant::default()
-                }),
-                None,
-            ),
+            mint(video(VideoGrant::new().with_room_record(true)), None),
         ),
         (
             RequireLayer::ingress_admin(),
             "ingressAdmin",
-            mint(
-                video(VideoGrant {
-                    ingress_admin: Some(true),
-                    ..VideoGrant::default()
-                }),
-                None,
-            ),
+            mint(video(VideoGrant::new().with_ingress_admin(true)), None),
         ),
         (
             RequireLayer::sip_admin(),
             "sip.admin",
-            mint(
-                None,
-                Some(SipGrant {
-                    admin: Some(true),
-                    call: None,
-                }),
-            ),
+            mint(None, Some(SipGrant::new().with_admin(true))),
         ),
         (
             RequireLayer::sip_call(),
             "sip.call",
-            mint(
-                None,
-                Some(SipGrant {
-                    admin: None,
-                    call: Some(true),
-                }),
-            ),
+            mint(None, Some(SipGrant::new().with_call(true))),
         ),
         (
             RequireLayer::publish(TrackSource::Camera),
             "canPublishSources",
             mint(
-                Some(VideoGrant {
-                    can_publish_sources: Some(vec!["camera".into()]),
-                    ..VideoGrant::default()
-                }),
+                Some(VideoGrant::new().with_can_publish_sources([TrackSource::Camera])),
                 None,
             ),
         ),
@@ -431,10 +387,7 @@ async fn custom_requirement_sees_claims_and_request() {
     let layer = RequireLayer::custom("metadata", |claims: &Claims, head: &RequestHead<'_>| {
         head.method() == http::Method::GET && claims.can_update_own_metadata()
     });
-    let allowed = token(VideoGrant {
-        can_update_own_metadata: Some(true),
-        ..VideoGrant::join("r")
-    });
+    let allowed = token(VideoGrant::join("r").with_can_update_own_metadata(true));
     let service = ServiceBuilder::new()
         .layer(AuthLayer::new(verifier()))
         .layer(layer)

@@ -23,27 +23,19 @@ fn full_token() -> AccessToken {
         .with_kind(ParticipantKind::Agent)
         .with_metadata(r#"{"role":"host"}"#)
         .with_attributes([("k1", "v1"), ("k2", "v2")])
-        .with_video_grant(VideoGrant {
-            can_publish: Some(false),
-            can_publish_data: Some(true),
-            can_publish_sources: Some(vec!["camera".into()]),
-            can_update_own_metadata: Some(true),
-            hidden: Some(false),
-            destination_room: Some("other".into()),
-            ..VideoGrant::join("myroom")
-        })
-        .with_sip_grant(SipGrant {
-            admin: Some(true),
-            call: None,
-        })
-        .with_agent_grant(AgentGrant {
-            dispatch_admin: Some(true),
-            ..AgentGrant::default()
-        })
-        .with_inference_grant(InferenceGrant {
-            perform: Some(true),
-        })
-        .with_observability_grant(ObservabilityGrant { write: Some(false) })
+        .with_video_grant(
+            VideoGrant::join("myroom")
+                .with_can_publish(false)
+                .with_can_publish_data(true)
+                .with_can_publish_sources([TrackSource::Camera])
+                .with_can_update_own_metadata(true)
+                .with_hidden(false)
+                .with_destination_room("other"),
+        )
+        .with_sip_grant(SipGrant::new().with_admin(true))
+        .with_agent_grant(AgentGrant::new().with_dispatch_admin(true))
+        .with_inference_grant(InferenceGrant::new().with_perform(true))
+        .with_observability_grant(ObservabilityGrant::new().with_write(false))
         .with_room_config(RoomConfiguration {
             max_participants: Some(3),
             agents: vec![RoomAgentDispatch::new("helper")],
@@ -95,10 +87,7 @@ fn join_grant_needs_identity_and_room() {
     );
     let no_room = AccessToken::new(KEY, SECRET)
         .with_identity("a")
-        .with_video_grant(VideoGrant {
-            room_join: Some(true),
-            ..VideoGrant::default()
-        });
+        .with_video_grant(VideoGrant::new().with_room_join(true));
     assert_eq!(
         no_room.to_jwt().map_err(|e| e.kind()),
         Err(MintErrorKind::MissingRoom)

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_livekit_auth::webhook::WebhookLayer;
-use tower_livekit_auth::{AuthLayer, MintError, Verifier, VideoGrant};
+use tower_livekit_auth::{AuthLayer, MintError, TrackSource, Verifier, VideoGrant};
 
 /// LiveKit's development key (`livekit-server --dev`).
 pub(crate) const DEV_KEY: &str = "devkey";
@@ -91,19 +91,19 @@ pub(crate) fn curl_examples(state: &AppState, addr: SocketAddr) -> Result<String
         .clone()
         .with_identity("demo-user")
         .with_name("Demo User")
-        .with_video_grant(VideoGrant {
-            can_publish_sources: Some(vec!["camera".into(), "microphone".into()]),
-            ..VideoGrant::join("demo-room")
-        })
+        .with_video_grant(
+            VideoGrant::join("demo-room")
+                .with_can_publish_sources([TrackSource::Camera, TrackSource::Microphone]),
+        )
         .to_jwt()?;
     let admin_template = token.clone();
     let admin = token
         .with_identity("demo-admin")
-        .with_video_grant(VideoGrant {
-            room_create: Some(true),
-            room_list: Some(true),
-            ..VideoGrant::admin("demo-room")
-        })
+        .with_video_grant(
+            VideoGrant::admin("demo-room")
+                .with_room_create(true)
+                .with_room_list(true),
+        )
         .to_jwt()?;
     let event = r#"{"event":"room_started","room":{"name":"demo-room"}}"#;
     let webhook = admin_template

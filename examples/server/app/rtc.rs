@@ -10,7 +10,7 @@ pub(crate) async fn validate(claims: Claims) -> (StatusCode, &'static str) {
             "permissions denied: no video grant",
         );
     };
-    if video.room_join != Some(true) {
+    if !video.has_join_grant() {
         return (
             StatusCode::UNAUTHORIZED,
             "permissions denied: no join grant",
