@@ -21,27 +21,6 @@ use tower_livekit_auth::{
 /// `@livekit/protocol` version.
 const DELIBERATELY_LACKING: &[(&str, &str, &str)] = &[];
 
-/// Every variant of the crate's `#[non_exhaustive]` enums that have no public list of their
-/// variants (`TrackSource::ALL` is public and used as is). From outside the crate a variant
-/// cannot be enumerated, so a variant added to the crate must be added here by hand; for one the
-/// protocol has, the protocol → crate check below fails until it is.
-const PARTICIPANT_KINDS: [ParticipantKind; 7] = [
-    ParticipantKind::Standard,
-    ParticipantKind::Ingress,
-    ParticipantKind::Egress,
-    ParticipantKind::Sip,
-    ParticipantKind::Agent,
-    ParticipantKind::Connector,
-    ParticipantKind::Bridge,
-];
-const KIND_DETAILS: [KindDetail; 6] = [
-    KindDetail::CloudAgent,
-    KindDetail::Forwarded,
-    KindDetail::ConnectorWhatsapp,
-    KindDetail::ConnectorTwilio,
-    KindDetail::BridgeRtsp,
-    KindDetail::Simulation,
-];
 /// The named variants of `JobRestartPolicy` (`Other(n)` holds every other number).
 const RESTART_POLICIES: [JobRestartPolicy; 2] =
     [JobRestartPolicy::OnFailure, JobRestartPolicy::Never];
@@ -136,7 +115,7 @@ fn fixture_is_livekit_protocol_with_the_four_enums() {
 #[test]
 fn track_source_names_and_numbers_are_the_protocol_ones() {
     let proto = protocol("TrackSource", "TrackSource");
-    for source in TrackSource::ALL {
+    for &source in TrackSource::ALL {
         let name = source.as_str().to_ascii_uppercase();
         assert_eq!(
             proto.get(&name),
@@ -170,7 +149,7 @@ fn track_source_names_and_numbers_are_the_protocol_ones() {
 #[test]
 fn participant_kind_names_are_the_protocol_ones() {
     let proto = protocol("ParticipantInfo_Kind", "ParticipantKind");
-    for kind in PARTICIPANT_KINDS {
+    for &kind in ParticipantKind::ALL {
         let name = kind.as_str().to_ascii_uppercase();
         assert!(
             proto.contains_key(&name),
@@ -198,8 +177,8 @@ fn participant_kind_names_are_the_protocol_ones() {
             claim_name(name)
         );
         assert!(
-            PARTICIPANT_KINDS.contains(&read),
-            "add {read:?} to PARTICIPANT_KINDS"
+            ParticipantKind::ALL.contains(&read),
+            "ParticipantKind::ALL lacks {read:?}"
         );
     }
 }
@@ -207,7 +186,7 @@ fn participant_kind_names_are_the_protocol_ones() {
 #[test]
 fn kind_detail_names_are_the_protocol_ones() {
     let proto = protocol("ParticipantInfo_KindDetail", "KindDetail");
-    for detail in KIND_DETAILS {
+    for &detail in KindDetail::ALL {
         let name = detail.as_str().to_ascii_uppercase();
         assert!(
             proto.contains_key(&name),
@@ -235,8 +214,8 @@ fn kind_detail_names_are_the_protocol_ones() {
         });
         assert_eq!(detail.as_str(), claim_name(name));
         assert!(
-            KIND_DETAILS.contains(&detail),
-            "add {detail:?} to KIND_DETAILS"
+            KindDetail::ALL.contains(&detail),
+            "KindDetail::ALL lacks {detail:?}"
         );
     }
 }
