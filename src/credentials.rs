@@ -13,6 +13,7 @@ pub struct MalformedCredentials(pub(crate) &'static str);
 
 impl MalformedCredentials {
     /// What is wrong, in a few words.
+    #[must_use]
     pub fn reason(&self) -> &'static str {
         self.0
     }

@@ -78,12 +78,14 @@ pub struct KeyRing {
 
 impl KeyRing {
     /// An empty key ring.
+    #[must_use]
     pub fn new() -> Self {
         KeyRing::default()
     }
 
     /// Accept secrets shorter than [`MIN_SECRET_LEN`] bytes from now on. For development keys
     /// only: a short secret can be brute-forced from a single token.
+    #[must_use]
     pub fn allow_weak_secrets(mut self) -> Self {
         self.allow_weak = true;
         self
@@ -120,16 +122,19 @@ impl KeyRing {
     }
 
     /// Whether `api_key` is in the ring.
+    #[must_use]
     pub fn contains(&self, api_key: &str) -> bool {
         self.keys.contains_key(api_key)
     }
 
     /// The number of keys.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
     /// Whether the ring has no key.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
@@ -318,11 +323,13 @@ impl KeyError {
     }
 
     /// What went wrong.
+    #[must_use]
     pub fn kind(&self) -> KeyErrorKind {
         self.kind
     }
 
     /// The API key the error is about, when there is one.
+    #[must_use]
     pub fn api_key(&self) -> Option<&str> {
         self.api_key.as_deref()
     }

@@ -49,6 +49,9 @@
 //!   token endpoint's key gone from the ring) is an `error`.
 
 #![forbid(unsafe_code)]
+// An authorization answer ignored is the classic bug (`claims.is_room_admin(r);`), and a
+// builder dropped unused configures nothing: every such value must be used.
+#![warn(clippy::must_use_candidate, clippy::return_self_not_must_use)]
 
 #[cfg(feature = "axum")]
 pub mod axum;

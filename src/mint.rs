@@ -137,30 +137,35 @@ impl AccessToken {
     }
 
     /// The participant identity (`sub`).
+    #[must_use]
     pub fn with_identity(mut self, identity: impl Into<String>) -> Self {
         self.claims.sub = Some(identity.into().into());
         self
     }
 
     /// The display name (`name`).
+    #[must_use]
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.claims.name = Some(name.into().into());
         self
     }
 
     /// The participant kind (`kind`).
+    #[must_use]
     pub fn with_kind(mut self, kind: ParticipantKind) -> Self {
         self.claims.kind = Some(kind.as_str().into());
         self
     }
 
     /// Participant metadata (`metadata`), often JSON text.
+    #[must_use]
     pub fn with_metadata(mut self, metadata: impl Into<String>) -> Self {
         self.claims.metadata = Some(metadata.into().into());
         self
     }
 
     /// Participant attributes (`attributes`), replacing any set before.
+    #[must_use]
     pub fn with_attributes<K, V>(mut self, attributes: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: Into<String>,
@@ -173,12 +178,14 @@ impl AccessToken {
     /// The audience (`aud`), for a service whose verifier requires one
     /// ([`Verifier::with_audience`]). The LiveKit server ignores `aud`, and the Rust and Python
     /// SDKs' verifiers refuse any: leave it unset for tokens meant for LiveKit itself.
+    #[must_use]
     pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
         self.claims.aud = Some(Audience::One(audience.into()));
         self
     }
 
     /// How long the token is valid (default 6 hours).
+    #[must_use]
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
         self.refresh_of = None;
@@ -186,48 +193,56 @@ impl AccessToken {
     }
 
     /// The video grant (`video`).
+    #[must_use]
     pub fn with_video_grant(mut self, grant: VideoGrant) -> Self {
         self.claims.video = Some(grant);
         self
     }
 
     /// The SIP grant (`sip`).
+    #[must_use]
     pub fn with_sip_grant(mut self, grant: SipGrant) -> Self {
         self.claims.sip = Some(grant);
         self
     }
 
     /// The agent grant (`agent`).
+    #[must_use]
     pub fn with_agent_grant(mut self, grant: AgentGrant) -> Self {
         self.claims.agent = Some(grant);
         self
     }
 
     /// The inference grant (`inference`).
+    #[must_use]
     pub fn with_inference_grant(mut self, grant: InferenceGrant) -> Self {
         self.claims.inference = Some(grant);
         self
     }
 
     /// The observability grant (`observability`).
+    #[must_use]
     pub fn with_observability_grant(mut self, grant: ObservabilityGrant) -> Self {
         self.claims.observability = Some(grant);
         self
     }
 
     /// The room configuration (`roomConfig`), e.g. agents to dispatch when the room is created.
+    #[must_use]
     pub fn with_room_config(mut self, config: RoomConfiguration) -> Self {
         self.claims.room_config = Some(config);
         self
     }
 
     /// The room preset (`roomPreset`).
+    #[must_use]
     pub fn with_room_preset(mut self, preset: impl Into<String>) -> Self {
         self.claims.room_preset = Some(preset.into().into());
         self
     }
 
     /// The `sha256` claim: base64 SHA-256 of a webhook body.
+    #[must_use]
     pub fn with_sha256(mut self, sha256: impl Into<String>) -> Self {
         self.claims.sha256 = Some(sha256.into().into());
         self
@@ -303,6 +318,7 @@ impl KeyRing {
     /// assert_eq!(Verifier::new(keys).verify(&token)?.identity(), "bob");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn access_token(&self, api_key: &str) -> Option<AccessToken> {
         self.secret(api_key)
             .map(|secret| AccessToken::new(api_key, secret.bytes()))
@@ -412,6 +428,7 @@ impl MintError {
     }
 
     /// What went wrong.
+    #[must_use]
     pub fn kind(&self) -> MintErrorKind {
         self.0
     }

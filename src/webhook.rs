@@ -54,6 +54,7 @@ use crate::verify::{Verifier, VerifyError};
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// base64 (standard, padded) of the SHA-256 of `body`: the `sha256` claim of a webhook token.
+#[must_use]
 pub fn body_sha256(body: &[u8]) -> String {
     STANDARD.encode(Sha256::digest(body))
 }
@@ -67,6 +68,7 @@ pub struct WebhookVerifier {
 
 impl WebhookVerifier {
     /// Verifies webhook tokens with `verifier` (the keys LiveKit signs webhooks with).
+    #[must_use]
     pub fn new(verifier: Verifier) -> Self {
         WebhookVerifier {
             verifier,
@@ -75,6 +77,7 @@ impl WebhookVerifier {
     }
 
     /// Refuse bodies over `limit` bytes (default 1 MiB).
+    #[must_use]
     pub fn with_body_limit(mut self, limit: usize) -> Self {
         self.body_limit = limit;
         self
@@ -176,6 +179,7 @@ pub enum WebhookErrorKind {
 
 impl WebhookErrorKind {
     /// A stable snake_case name.
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             WebhookErrorKind::MissingToken => "missing_token",
@@ -194,16 +198,19 @@ impl WebhookError {
     }
 
     /// What went wrong.
+    #[must_use]
     pub fn kind(&self) -> WebhookErrorKind {
         self.kind
     }
 
     /// Why the token did not verify, for [`WebhookErrorKind::InvalidToken`].
+    #[must_use]
     pub fn verify_error(&self) -> Option<&VerifyError> {
         self.verify.as_ref()
     }
 
     /// The HTTP status to answer with: 401, 413 or 400.
+    #[must_use]
     pub fn status(&self) -> StatusCode {
         match self.kind {
             WebhookErrorKind::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -247,6 +254,7 @@ pub struct WebhookEvent(pub serde_json::Value);
 
 impl WebhookEvent {
     /// The event name (`room_started`, `participant_joined`, ...), `""` if absent.
+    #[must_use]
     pub fn name(&self) -> &str {
         self.0.get("event").and_then(|e| e.as_str()).unwrap_or("")
     }
@@ -293,6 +301,7 @@ pub struct WebhookLayer {
 
 impl WebhookLayer {
     /// Verifies webhooks with `verifier`'s keys.
+    #[must_use]
     pub fn new(verifier: Verifier) -> Self {
         WebhookLayer {
             verifier: Arc::new(WebhookVerifier::new(verifier)),
@@ -300,6 +309,7 @@ impl WebhookLayer {
     }
 
     /// Refuse bodies over `limit` bytes (default 1 MiB).
+    #[must_use]
     pub fn with_body_limit(mut self, limit: usize) -> Self {
         self.verifier = Arc::new(WebhookVerifier::clone(&self.verifier).with_body_limit(limit));
         self

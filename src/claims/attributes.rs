@@ -33,31 +33,37 @@ pub struct Attributes {
 
 impl Attributes {
     /// No attributes.
+    #[must_use]
     pub const fn new() -> Self {
         Attributes { pairs: Vec::new() }
     }
 
     /// The value of `key`.
+    #[must_use]
     pub fn get(&self, key: &str) -> Option<&str> {
         self.position(key).ok().map(|i| self.pairs[i].1.as_str())
     }
 
     /// Whether `key` is set.
+    #[must_use]
     pub fn contains_key(&self, key: &str) -> bool {
         self.position(key).is_ok()
     }
 
     /// How many attributes there are.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.pairs.len()
     }
 
     /// Whether there are none.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty()
     }
 
     /// The attributes in key order.
+    #[must_use]
     pub fn iter(&self) -> AttributesIter<'_> {
         AttributesIter(self.pairs.iter())
     }

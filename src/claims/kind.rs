@@ -40,6 +40,7 @@ impl ParticipantKind {
 
     /// Reads the `kind` claim the way the LiveKit server does: case-insensitive, and
     /// `Standard` for anything empty or unknown.
+    #[must_use]
     pub fn from_claim(value: &str) -> Self {
         Self::ALL
             .iter()
@@ -49,6 +50,7 @@ impl ParticipantKind {
     }
 
     /// The lower-case name written in tokens.
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             ParticipantKind::Standard => "standard",
@@ -98,6 +100,7 @@ impl KindDetail {
     ];
 
     /// Reads one `kindDetails` entry; `None` for a name this crate does not know.
+    #[must_use]
     pub fn from_claim(value: &str) -> Option<Self> {
         Self::ALL
             .iter()
@@ -106,6 +109,7 @@ impl KindDetail {
     }
 
     /// The name written in tokens.
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             KindDetail::CloudAgent => "cloud_agent",

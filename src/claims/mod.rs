@@ -97,7 +97,6 @@ impl Claims {
     }
 
     /// The kind details this crate knows; unknown entries are skipped.
-    #[must_use]
     pub fn kind_details(&self) -> impl Iterator<Item = KindDetail> + '_ {
         self.data
             .kind_details

@@ -74,6 +74,7 @@ pub struct SourcePermissions {
 
 impl Claims {
     /// Every room permission, resolved with the server's defaults.
+    #[must_use]
     pub fn permissions(&self) -> Permissions {
         Permissions {
             room_join: self

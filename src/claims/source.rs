@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_match_protobuf_numbers() {
-        for (number, source) in TrackSource::ALL.into_iter().enumerate() {
+        for (number, source) in TrackSource::ALL.iter().enumerate() {
             assert_eq!(source.number() as usize, number);
             assert_eq!(source.as_str().parse::<TrackSource>(), Ok(*source));
         }

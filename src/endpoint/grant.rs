@@ -78,6 +78,7 @@ impl TokenGrant {
     }
 
     /// Put the request's `participant_metadata` into the token, as the client wrote it.
+    #[must_use]
     pub fn accept_metadata(mut self) -> Self {
         if let Some(metadata) = self.requested.metadata.take() {
             self.token = self.token.with_metadata(metadata);
@@ -87,6 +88,7 @@ impl TokenGrant {
 
     /// Put the request's `participant_attributes` into the token, as the client wrote them.
     /// Only where attributes are not used for authorization: a client can write any.
+    #[must_use]
     pub fn accept_attributes(mut self) -> Self {
         if let Some(attributes) = self.requested.attributes.take() {
             self.token = self.token.with_attributes(attributes);
@@ -97,6 +99,7 @@ impl TokenGrant {
     /// Dispatch the agents the request's `room_config.agents` names (`agent_name`,
     /// `metadata`, `deployment`, ...), and take nothing else of its `room_config`: the seed's
     /// flow, where the frontend says which agent joins the room it creates.
+    #[must_use]
     pub fn accept_agent_dispatch(mut self) -> Self {
         let Some(agents) = self
             .requested
@@ -115,6 +118,7 @@ impl TokenGrant {
 
     /// Put the request's whole `room_config` into the token: timeouts, limits, agents and the
     /// rest. Its `egress` still needs [`allow_egress`](Self::allow_egress).
+    #[must_use]
     pub fn accept_room_config(mut self) -> Self {
         if let Some(config) = self.requested.room_config.take() {
             self.token = self.token.with_room_config(config);
@@ -123,30 +127,35 @@ impl TokenGrant {
     }
 
     /// The video grant.
+    #[must_use]
     pub fn with_video_grant(mut self, grant: VideoGrant) -> Self {
         self.token = self.token.with_video_grant(grant);
         self
     }
 
     /// The display name.
+    #[must_use]
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.token = self.token.with_name(name);
         self
     }
 
     /// The participant kind.
+    #[must_use]
     pub fn with_kind(mut self, kind: ParticipantKind) -> Self {
         self.token = self.token.with_kind(kind);
         self
     }
 
     /// The metadata, chosen by the policy.
+    #[must_use]
     pub fn with_metadata(mut self, metadata: impl Into<String>) -> Self {
         self.token = self.token.with_metadata(metadata);
         self
     }
 
     /// The attributes, chosen by the policy.
+    #[must_use]
     pub fn with_attributes<K, V>(mut self, attributes: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: Into<String>,
@@ -157,12 +166,14 @@ impl TokenGrant {
     }
 
     /// The room configuration, chosen by the policy.
+    #[must_use]
     pub fn with_room_config(mut self, config: RoomConfiguration) -> Self {
         self.token = self.token.with_room_config(config);
         self
     }
 
     /// The token's lifetime (default 6 hours).
+    #[must_use]
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.token = self.token.with_ttl(ttl);
         self
@@ -170,6 +181,7 @@ impl TokenGrant {
 
     /// Allow `roomConfig.egress` in the token. Off by default: egress makes the server record
     /// or stream at the operator's cost, so only a trusted caller may ask for it.
+    #[must_use]
     pub fn allow_egress(mut self) -> Self {
         self.allow_egress = true;
         self

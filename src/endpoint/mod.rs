@@ -171,6 +171,7 @@ impl<P: TokenPolicy> TokenEndpoint<P> {
     }
 
     /// Refuse request bodies over `limit` bytes with 413 (default 64 KiB).
+    #[must_use]
     pub fn with_body_limit(mut self, limit: usize) -> Self {
         self.limits.body_limit = limit;
         self
@@ -180,6 +181,7 @@ impl<P: TokenPolicy> TokenEndpoint<P> {
     /// application's own authentication (a session cookie, an API key header), so that an
     /// anonymous caller cannot make the server read and parse a body. Its refusal is the
     /// answer.
+    #[must_use]
     pub fn with_head_check<F>(mut self, check: F) -> Self
     where
         F: Fn(&http::request::Parts) -> Result<(), TokenRefusal> + Send + Sync + 'static,

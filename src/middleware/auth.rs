@@ -93,6 +93,7 @@ struct Config {
 
 impl AuthLayer {
     /// Verifies tokens with `verifier`; requests without a valid token are refused.
+    #[must_use]
     pub fn new(verifier: Verifier) -> Self {
         AuthLayer {
             config: Arc::new(Config {
@@ -116,6 +117,7 @@ impl<H> AuthLayer<H> {
     /// Also accept the token from the `access_token` query parameter when the request has no
     /// `Authorization` header (LiveKit's WebSocket signalling needs it). Tokens in URLs end up
     /// in access logs: turn this on only for the routes that need it.
+    #[must_use]
     pub fn allow_query_token(mut self) -> Self {
         self.config_mut().location = TokenLocation::HeaderOrQuery;
         self
@@ -123,6 +125,7 @@ impl<H> AuthLayer<H> {
 
     /// Let requests without any token through, without [`Claims`]. A token that is present but
     /// does not verify is still refused.
+    #[must_use]
     pub fn optional(mut self) -> Self {
         self.config_mut().optional = true;
         self
@@ -130,6 +133,7 @@ impl<H> AuthLayer<H> {
 
     /// The `realm` of the `WWW-Authenticate` challenge (default `livekit`). Quotes and
     /// backslashes are removed.
+    #[must_use]
     pub fn realm(mut self, realm: &str) -> Self {
         self.config_mut().realm = sanitize_realm(realm);
         self
@@ -143,6 +147,7 @@ impl<H> AuthLayer<H> {
     /// lasts, and the limit on a chain of refreshes) and added only to a successful (2xx)
     /// response, together with `Cache-Control: no-store`. When it cannot be minted (the key was
     /// rotated out, the chain reached its limit) the response goes out without it.
+    #[must_use]
     pub fn refresh_tokens(mut self, header: HeaderName, window: Duration) -> Self {
         self.config_mut().refresh = Some(RefreshHeader { header, window });
         self

@@ -93,6 +93,7 @@ impl AuthRejection {
     }
 
     /// What went wrong.
+    #[must_use]
     pub fn kind(&self) -> RejectionKind {
         match self.reason {
             Reason::Missing => RejectionKind::MissingToken,
@@ -103,6 +104,7 @@ impl AuthRejection {
     }
 
     /// Why the token did not verify, for [`RejectionKind::InvalidToken`].
+    #[must_use]
     pub fn verify_error(&self) -> Option<&VerifyError> {
         match &self.reason {
             Reason::Invalid(err) => Some(err),
@@ -111,6 +113,7 @@ impl AuthRejection {
     }
 
     /// The grant the route required, for [`RejectionKind::InsufficientScope`].
+    #[must_use]
     pub fn required_grant(&self) -> Option<&'static str> {
         match self.reason {
             Reason::Insufficient(grant) => Some(grant),
@@ -129,6 +132,7 @@ impl AuthRejection {
     /// translator hands the refusal on as a gRPC-Web response. Without a translator in front,
     /// a gRPC-Web request is refused as plain HTTP (401, 400 or 403), which gRPC-Web clients
     /// read as `UNAUTHENTICATED`, `INTERNAL` or `PERMISSION_DENIED`.
+    #[must_use]
     pub fn is_grpc(&self) -> bool {
         self.grpc
     }
@@ -136,6 +140,7 @@ impl AuthRejection {
     /// The gRPC status code of this rejection: 16 (`UNAUTHENTICATED`) for a missing, malformed
     /// or invalid token, 7 (`PERMISSION_DENIED`) for a valid token lacking the grant. The
     /// gRPC response (see [`to_response`](Self::to_response)) carries it in `grpc-status`.
+    #[must_use]
     pub fn grpc_status(&self) -> u16 {
         match self.kind() {
             RejectionKind::MissingToken
@@ -147,6 +152,7 @@ impl AuthRejection {
 
     /// The `grpc-message` of the gRPC response: this rejection's `Display` text, percent-encoded
     /// as the gRPC over HTTP/2 spec requires (every byte outside printable ASCII, and `%`).
+    #[must_use]
     pub fn grpc_message(&self) -> HeaderValue {
         let mut message = String::with_capacity(96);
         // Writing to a `String` cannot fail.
@@ -158,6 +164,7 @@ impl AuthRejection {
 
     /// The HTTP status of the plain-HTTP response: 401, 400 or 403. A gRPC call is answered 200
     /// with the code in `grpc-status` instead (see [`grpc_status`](Self::grpc_status)).
+    #[must_use]
     pub fn status(&self) -> StatusCode {
         match self.kind() {
             RejectionKind::MissingToken | RejectionKind::InvalidToken => StatusCode::UNAUTHORIZED,
@@ -167,6 +174,7 @@ impl AuthRejection {
     }
 
     /// The `WWW-Authenticate` challenge of RFC 6750 §3.
+    #[must_use]
     pub fn www_authenticate(&self) -> HeaderValue {
         // Built by appending (not `format!`): it is on every refused request.
         let error = match self.kind() {

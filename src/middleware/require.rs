@@ -44,21 +44,25 @@ impl<'a> RequestHead<'a> {
     }
 
     /// The method.
+    #[must_use]
     pub fn method(&self) -> &'a Method {
         self.method
     }
 
     /// The URI (path and query).
+    #[must_use]
     pub fn uri(&self) -> &'a Uri {
         self.uri
     }
 
     /// The headers.
+    #[must_use]
     pub fn headers(&self) -> &'a HeaderMap {
         self.headers
     }
 
     /// The extensions (axum's `MatchedPath` is there, for instance).
+    #[must_use]
     pub fn extensions(&self) -> &'a Extensions {
         self.extensions
     }
@@ -216,41 +220,49 @@ impl<R: Requirement> RequireLayer<R> {
 
 impl RequireLayer<Grant> {
     /// Requires the join grant ([`Claims::can_join`]).
+    #[must_use]
     pub fn join() -> Self {
         RequireLayer::new(Grant::Join)
     }
 
     /// Requires `roomCreate`.
+    #[must_use]
     pub fn create_rooms() -> Self {
         RequireLayer::new(Grant::CreateRooms)
     }
 
     /// Requires `roomList`.
+    #[must_use]
     pub fn list_rooms() -> Self {
         RequireLayer::new(Grant::ListRooms)
     }
 
     /// Requires `roomRecord` (egress).
+    #[must_use]
     pub fn record() -> Self {
         RequireLayer::new(Grant::Record)
     }
 
     /// Requires `ingressAdmin`.
+    #[must_use]
     pub fn ingress_admin() -> Self {
         RequireLayer::new(Grant::IngressAdmin)
     }
 
     /// Requires `sip.admin`.
+    #[must_use]
     pub fn sip_admin() -> Self {
         RequireLayer::new(Grant::SipAdmin)
     }
 
     /// Requires `sip.call`.
+    #[must_use]
     pub fn sip_call() -> Self {
         RequireLayer::new(Grant::SipCall)
     }
 
     /// Requires permission to publish `source`.
+    #[must_use]
     pub fn publish(source: TrackSource) -> Self {
         RequireLayer::new(Grant::Publish(source))
     }
@@ -263,6 +275,7 @@ impl RequireLayer<RoomAdmin> {
     ///
     /// The handler must act on the room this checks: read it from the same route parameter
     /// (axum's `Path`), never from somewhere else (the body, another segment).
+    #[must_use]
     pub fn room_admin(room: RoomFrom) -> Self {
         RequireLayer::new(RoomAdmin(room))
     }
@@ -289,6 +302,7 @@ impl<R, H> RequireLayer<R, H> {
     }
 
     /// The `realm` of the `WWW-Authenticate` challenge (default `livekit`).
+    #[must_use]
     pub fn realm(mut self, realm: &str) -> Self {
         self.realm = super::auth::sanitize_realm(realm);
         self

@@ -49,6 +49,7 @@ impl RoomFrom {
     ///
     /// If `template` has no `{room}` segment, or has it twice: a programming error, caught when
     /// the layer is built rather than on a request.
+    #[must_use]
     pub fn template(template: &str) -> Self {
         RoomFrom::parameter_of(template, "room")
     }
@@ -59,6 +60,7 @@ impl RoomFrom {
     /// # Panics
     ///
     /// If `template` does not have exactly one `{name}` segment.
+    #[must_use]
     pub fn parameter_of(template: &str, name: &str) -> Self {
         let count = segments(template)
             .filter(|segment| parameter(segment) == Some(name))
@@ -76,6 +78,7 @@ impl RoomFrom {
     /// Feature `axum`.
     #[cfg(feature = "axum")]
     #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+    #[must_use]
     pub fn path_param(name: &str) -> Self {
         RoomFrom(Source::PathParam(name.into()))
     }

@@ -68,6 +68,7 @@ pub enum VerifyErrorKind {
 
 impl VerifyErrorKind {
     /// A stable snake_case name, for logs, metrics and JSON error bodies.
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             VerifyErrorKind::Malformed => "malformed",
@@ -141,11 +142,13 @@ impl VerifyError {
     }
 
     /// What went wrong.
+    #[must_use]
     pub fn kind(&self) -> VerifyErrorKind {
         self.kind
     }
 
     /// The claim at fault (`"exp"`, `"video"`, ...), for an invalid or repeated claim.
+    #[must_use]
     pub fn claim(&self) -> Option<&'static str> {
         self.claim
     }

@@ -82,6 +82,7 @@ pub(crate) struct Options {
 
 impl Verifier {
     /// A verifier for the keys of `keys`, with the default options.
+    #[must_use]
     pub fn new(keys: KeyRing) -> Self {
         Verifier {
             keys: Arc::new(ArcSwap::from_pointee(keys)),
@@ -98,18 +99,21 @@ impl Verifier {
 
     /// Allow this much clock skew on `exp`, `nbf` and `iat` (default 60 s). Values above
     /// [`MAX_LEEWAY`] (10 minutes) are capped: a longer leeway would keep expired tokens alive.
+    #[must_use]
     pub fn with_leeway(mut self, leeway: Duration) -> Self {
         self.options.leeway = leeway.min(MAX_LEEWAY).as_secs_f64();
         self
     }
 
     /// Require `aud` to name `audience`. Off by default: the LiveKit server ignores `aud`.
+    #[must_use]
     pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
         self.options.audience = Some(audience.into().into());
         self
     }
 
     /// Refuse tokens longer than `max` bytes before decoding anything (default 16 KiB).
+    #[must_use]
     pub fn with_max_token_len(mut self, max: usize) -> Self {
         self.options.max_token_len = max;
         self
@@ -117,12 +121,14 @@ impl Verifier {
 
     /// How long a chain of refreshed tokens may live, counted from its first token's issue time
     /// (default [`DEFAULT_REFRESH_LIMIT`], 24 hours); see [`refresh`](Self::refresh).
+    #[must_use]
     pub fn with_refresh_limit(mut self, limit: Duration) -> Self {
         self.options.refresh_limit = limit;
         self
     }
 
     /// Read the time from `clock` instead of the system clock: for tests and replay tools.
+    #[must_use]
     pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
         self
@@ -145,12 +151,14 @@ impl Verifier {
     /// assert_eq!(first, again);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn with_cache(mut self, max_entries: usize, max_bytes: usize) -> Self {
         self.cache = Some(Arc::new(TokenCache::new(max_entries, max_bytes)));
         self
     }
 
     /// How many tokens the cache holds now (0 without a cache).
+    #[must_use]
     pub fn cached_tokens(&self) -> usize {
         self.cache.as_ref().map_or(0, |cache| cache.len())
     }
@@ -207,21 +215,25 @@ impl Verifier {
     }
 
     /// The key ring in use now.
+    #[must_use]
     pub fn key_ring(&self) -> Arc<KeyRing> {
         self.keys.load_full()
     }
 
     /// The configured leeway.
+    #[must_use]
     pub fn leeway(&self) -> Duration {
         Duration::from_secs_f64(self.options.leeway)
     }
 
     /// The configured limit on a chain of refreshed tokens.
+    #[must_use]
     pub fn refresh_limit(&self) -> Duration {
         self.options.refresh_limit
     }
 
     /// The maximum token length this verifier accepts.
+    #[must_use]
     pub fn max_token_len(&self) -> usize {
         self.options.max_token_len
     }
