@@ -143,7 +143,7 @@ fn key_pair(flags: &Flags) -> (String, String) {
 /// The keys to verify with: flags, then the environment as the LiveKit server reads it, then
 /// the dev key. Weak secrets are allowed: this is a debugging tool.
 fn key_ring(flags: &Flags) -> Result<KeyRing, String> {
-    let ring = KeyRing::new().allow_weak_secrets();
+    let ring = KeyRing::allowing_weak_secrets();
     if let (Some(k), Some(s)) = (flags.get("--api-key"), flags.get("--api-secret")) {
         return ring.with_key(k, s).map_err(|e| e.to_string());
     }

@@ -35,7 +35,7 @@
 //!     .merge(
 //!         Router::new()
 //!             .route("/greet", get(greet))
-//!             .route_layer(AuthLayer::new(verifier).optional()),
+//!             .route_layer(AuthLayer::new(verifier).with_token_required(false)),
 //!     );
 //!
 //! let anonymous = |uri| Request::get(uri).body(Body::empty());
@@ -61,7 +61,8 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 
 use crate::claims::Claims;
-use crate::middleware::{AuthRejection, DEFAULT_REALM};
+use crate::middleware::realm::Realm;
+use crate::middleware::AuthRejection;
 
 /// The rejection of the `Claims` extractor when no [`AuthLayer`](crate::AuthLayer) verified a
 /// token for this request: 401 with `WWW-Authenticate: Bearer realm="livekit"`.
@@ -90,7 +91,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Claims {
             .extensions
             .get::<Claims>()
             .cloned()
-            .ok_or_else(|| MissingClaims(AuthRejection::missing(&DEFAULT_REALM.into())))
+            .ok_or_else(|| MissingClaims(AuthRejection::missing(&Realm::of(&parts.extensions))))
     }
 }
 
@@ -164,7 +165,7 @@ mod tests {
             .with_identity("alice")
             .to_jwt()
             .expect("mints");
-        let layer = || Some(AuthLayer::new(verifier.clone()).optional());
+        let layer = || Some(AuthLayer::new(verifier.clone()).with_token_required(false));
         assert_eq!(
             call(app(layer()), "/required", Some(&token)).await,
             (StatusCode::OK, "alice".into())

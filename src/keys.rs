@@ -10,7 +10,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-/// The shortest secret accepted without [`KeyRing::allow_weak_secrets`]. LiveKit's generated
+/// The shortest secret accepted outside [`KeyRing::allowing_weak_secrets`]. LiveKit's generated
 /// secrets are 43 characters; the LiveKit server logs an error below 32.
 pub const MIN_SECRET_LEN: usize = 32;
 
@@ -52,8 +52,8 @@ impl Secret {
 /// `LIVEKIT_KEYS` variable), [`from_file`](Self::from_file) (the server's `key_file`) and
 /// [`from_env`](Self::from_env).
 ///
-/// Secrets shorter than [`MIN_SECRET_LEN`] bytes are refused unless
-/// [`allow_weak_secrets`](Self::allow_weak_secrets) was called first: LiveKit's development key
+/// Secrets shorter than [`MIN_SECRET_LEN`] bytes are refused, except in a ring made with
+/// [`allowing_weak_secrets`](Self::allowing_weak_secrets): LiveKit's development key
 /// `devkey: secret` needs it. `Debug` lists the API keys and never a secret; secrets are zeroed
 /// when the key ring is dropped.
 ///
@@ -66,7 +66,7 @@ impl Secret {
 ///
 /// // The development key is too short to be accepted by accident.
 /// assert!(KeyRing::from_yaml("devkey: secret").is_err());
-/// let dev = KeyRing::new().allow_weak_secrets().with_yaml("devkey: secret")?;
+/// let dev = KeyRing::allowing_weak_secrets().with_yaml("devkey: secret")?;
 /// assert_eq!(dev.len(), 1);
 /// # Ok::<(), tower_livekit_auth::KeyError>(())
 /// ```
@@ -83,12 +83,17 @@ impl KeyRing {
         KeyRing::default()
     }
 
-    /// Accept secrets shorter than [`MIN_SECRET_LEN`] bytes from now on. For development keys
-    /// only: a short secret can be brute-forced from a single token.
+    /// An empty key ring that accepts secrets shorter than [`MIN_SECRET_LEN`] bytes, for
+    /// development keys only (LiveKit's `devkey: secret`): a short secret can be brute-forced
+    /// from a single token. A constructor rather than a switch, so that what a ring accepts
+    /// never depends on the order of calls: every key added to it, by any method, is held to
+    /// the same rule.
     #[must_use]
-    pub fn allow_weak_secrets(mut self) -> Self {
-        self.allow_weak = true;
-        self
+    pub fn allowing_weak_secrets() -> Self {
+        KeyRing {
+            allow_weak: true,
+            ..KeyRing::default()
+        }
     }
 
     /// Adds `api_key` with `secret`. The key and secret must be non-empty, the key new, and the
@@ -351,7 +356,7 @@ impl fmt::Display for KeyError {
                 f,
                 "the secret of API key `{key}` is shorter than {MIN_SECRET_LEN} bytes and could be \
                  guessed from one token; generate a longer one (LiveKit's are 43 characters), or \
-                 call KeyRing::allow_weak_secrets() for a development key such as devkey/secret"
+                 use KeyRing::allowing_weak_secrets() for a development key such as devkey/secret"
             ),
             KeyErrorKind::InvalidYaml => {
                 f.write_str("the key text is not YAML of the form `key: secret`, one pair per line")
@@ -381,8 +386,7 @@ mod tests {
 
     #[test]
     fn key_file_text_is_parsed_and_trimmed() {
-        let ring = KeyRing::new()
-            .allow_weak_secrets()
+        let ring = KeyRing::allowing_weak_secrets()
             .with_yaml("key1: secret1\nkey2: secret2 \r\n\nkey3: secret3")
             .expect("spec §10 key file parses");
         assert_eq!(ring.len(), 3);
@@ -391,8 +395,7 @@ mod tests {
 
     #[test]
     fn quoted_yaml_and_numbers_are_honoured() {
-        let ring = KeyRing::new()
-            .allow_weak_secrets()
+        let ring = KeyRing::allowing_weak_secrets()
             .with_yaml("\"k1\": ' spaced secret '\nk2: 12345\n")
             .expect("parses");
         assert_eq!(ring.secret("k1").expect("k1").bytes(), b"spaced secret");
@@ -405,7 +408,7 @@ mod tests {
         assert_eq!(err.kind(), KeyErrorKind::WeakSecret);
         assert_eq!(err.api_key(), Some("devkey"));
         let message = err.to_string();
-        assert!(message.contains("allow_weak_secrets"), "{message}");
+        assert!(message.contains("allowing_weak_secrets"), "{message}");
         assert!(!message.contains(": secret"), "{message}");
     }
 

@@ -10,23 +10,12 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::extract::find_token;
+use super::realm::Realm;
 use super::refresh::RefreshHeader;
 use super::rejection::respond;
 use super::{AuthRejection, DefaultRejection, OnRejection, ResponseFuture, TokenLocation};
 use crate::claims::Claims;
 use crate::verify::Verifier;
-
-/// The realm of the `WWW-Authenticate` challenge unless [`AuthLayer::realm`] sets another.
-pub const DEFAULT_REALM: &str = "livekit";
-
-/// `realm` without what a quoted-string cannot hold: quotes, backslashes, non-ASCII, controls.
-pub(crate) fn sanitize_realm(realm: &str) -> Arc<str> {
-    realm
-        .chars()
-        .filter(|c| c.is_ascii() && !c.is_ascii_control() && *c != '"' && *c != '\\')
-        .collect::<String>()
-        .into()
-}
 
 /// A [`Layer`] that verifies LiveKit access tokens and puts the [`Claims`] into the request
 /// extensions.
@@ -36,7 +25,7 @@ pub(crate) fn sanitize_realm(realm: &str) -> Arc<str> {
 ///   `Authorization` header.
 /// - Required by default: no token → 401 `WWW-Authenticate: Bearer realm="livekit"`; a token
 ///   that does not verify → 401 `error="invalid_token"`; an `Authorization` header that is not a
-///   bearer credential → 400 `error="invalid_request"`. [`optional`](Self::optional) lets
+///   bearer credential → 400 `error="invalid_request"`. [`with_token_required(false)`](Self::with_token_required) lets
 ///   requests without a token through (with no `Claims`); a bad token is still refused.
 /// - The [`AuthRejection`] rides in the rejection's response extensions;
 ///   [`on_rejection`](Self::on_rejection) replaces the response (JSON, twirp, ...).
@@ -86,8 +75,8 @@ pub struct AuthLayer<H = DefaultRejection> {
 struct Config {
     verifier: Verifier,
     location: TokenLocation,
-    optional: bool,
-    realm: Arc<str>,
+    required: bool,
+    realm: Realm,
     refresh: Option<RefreshHeader>,
 }
 
@@ -99,8 +88,8 @@ impl AuthLayer {
             config: Arc::new(Config {
                 verifier,
                 location: TokenLocation::Header,
-                optional: false,
-                realm: DEFAULT_REALM.into(),
+                required: true,
+                realm: Realm::default(),
                 refresh: None,
             }),
             on_rejection: DefaultRejection,
@@ -114,28 +103,32 @@ impl<H> AuthLayer<H> {
         Arc::make_mut(&mut self.config)
     }
 
-    /// Also accept the token from the `access_token` query parameter when the request has no
-    /// `Authorization` header (LiveKit's WebSocket signalling needs it). Tokens in URLs end up
-    /// in access logs: turn this on only for the routes that need it.
+    /// Where the token may come from (default [`TokenLocation::Header`]).
+    /// [`TokenLocation::HeaderOrQuery`] also takes the `access_token` query parameter when the
+    /// request has no `Authorization` header (LiveKit's WebSocket signalling needs it). Tokens
+    /// in URLs end up in access logs: allow it only on the routes that need it, and keep it out
+    /// of your own logs with [`RedactedUri`](super::RedactedUri).
     #[must_use]
-    pub fn allow_query_token(mut self) -> Self {
-        self.config_mut().location = TokenLocation::HeaderOrQuery;
+    pub fn with_token_location(mut self, location: TokenLocation) -> Self {
+        self.config_mut().location = location;
         self
     }
 
-    /// Let requests without any token through, without [`Claims`]. A token that is present but
-    /// does not verify is still refused.
+    /// Whether a request needs a token (default `true`). With `false`, requests without any
+    /// token go through without [`Claims`]; a token that is present but does not verify is
+    /// still refused.
     #[must_use]
-    pub fn optional(mut self) -> Self {
-        self.config_mut().optional = true;
+    pub fn with_token_required(mut self, required: bool) -> Self {
+        self.config_mut().required = required;
         self
     }
 
-    /// The `realm` of the `WWW-Authenticate` challenge (default `livekit`). Quotes and
-    /// backslashes are removed.
+    /// The `realm` of the `WWW-Authenticate` challenge (default `livekit`); quotes and
+    /// backslashes are removed. Set here once: the [`RequireLayer`](super::RequireLayer)s and
+    /// extractors behind this layer answer with the same realm.
     #[must_use]
-    pub fn realm(mut self, realm: &str) -> Self {
-        self.config_mut().realm = sanitize_realm(realm);
+    pub fn with_realm(mut self, realm: &str) -> Self {
+        self.config_mut().realm = Realm::new(realm);
         self
     }
 
@@ -148,13 +141,14 @@ impl<H> AuthLayer<H> {
     /// response, together with `Cache-Control: no-store`. When it cannot be minted (the key was
     /// rotated out, the chain reached its limit) the response goes out without it.
     #[must_use]
-    pub fn refresh_tokens(mut self, header: HeaderName, window: Duration) -> Self {
+    pub fn with_refresh_header(mut self, header: HeaderName, window: Duration) -> Self {
         self.config_mut().refresh = Some(RefreshHeader { header, window });
         self
     }
 
     /// Build rejection responses with `handler` instead of [`DefaultRejection`].
-    pub fn on_rejection<H2>(self, handler: H2) -> AuthLayer<H2> {
+    #[must_use]
+    pub fn with_rejection_handler<H2>(self, handler: H2) -> AuthLayer<H2> {
         AuthLayer {
             config: self.config,
             on_rejection: handler,
@@ -205,7 +199,7 @@ impl<S, H> Auth<S, H> {
 }
 
 impl Config {
-    /// Verifies the request's token, if any. `Ok(None)`: no token (optional mode).
+    /// Verifies the request's token, if any. `Ok(None)`: no token (not required).
     fn authenticate<B>(
         &self,
         request: &Request<B>,
@@ -214,7 +208,7 @@ impl Config {
         let token = find_token(request.headers(), request.uri().query(), self.location)
             .map_err(|err| AuthRejection::malformed(err, &self.realm))?;
         let Some(token) = token else {
-            return if self.optional {
+            return if !self.required {
                 Ok(None)
             } else {
                 Err(AuthRejection::missing(&self.realm))
@@ -222,10 +216,9 @@ impl Config {
         };
         match self.verifier.verify_bytes_at(token.as_bytes(), now) {
             Ok(claims) => Ok(Some(claims)),
-            // Characters no token can have make the request malformed rather than the token
-            // invalid; checked only now, and only if the verifier did not get as far as
-            // decoding every segment, since a token that did has none of them.
-            Err(err) if err.token_was_base64url() => Err(AuthRejection::invalid(err, &self.realm)),
+            // Characters no token can have make the request malformed (400) rather than the
+            // token invalid (401). Decided here, once, and only when verification failed: a
+            // token that verifies is base64url and dots, so it never needs the check.
             Err(err) => Err(match token.check() {
                 Ok(()) => AuthRejection::invalid(err, &self.realm),
                 Err(malformed) => AuthRejection::malformed(malformed, &self.realm),
@@ -250,7 +243,12 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         // One reading of the clock for the verification and the refresh decision.
         let now = self.config.verifier.now();
-        match self.config.authenticate(&request, now) {
+        let found = self.config.authenticate(&request, now);
+        if found.is_ok() && !self.config.realm.is_default() {
+            // For the requirements and extractors behind this layer (see `with_realm`).
+            request.extensions_mut().insert(self.config.realm.clone());
+        }
+        match found {
             Ok(Some(claims)) => {
                 let refresh = self
                     .config

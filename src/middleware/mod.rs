@@ -62,15 +62,17 @@
 mod auth;
 mod extract;
 mod future;
+pub(crate) mod realm;
 mod refresh;
 mod rejection;
 mod require;
 mod room;
 
 pub use crate::credentials::MalformedCredentials;
-pub use auth::{Auth, AuthLayer, DEFAULT_REALM};
+pub use auth::{Auth, AuthLayer};
 pub use extract::{extract_token, TokenLocation};
 pub use future::ResponseFuture;
+pub use realm::DEFAULT_REALM;
 pub use rejection::{AuthRejection, DefaultRejection, OnRejection, RejectionKind};
 pub use require::{Custom, Grant, RequestHead, Require, RequireLayer, Requirement, RoomAdmin};
 pub use room::RoomFrom;

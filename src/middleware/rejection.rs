@@ -2,12 +2,12 @@
 //! (RFC 6750) or in gRPC.
 
 use std::fmt::{self, Write as _};
-use std::sync::Arc;
 
 use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
+use super::realm::Realm;
 use super::MalformedCredentials;
 use crate::verify::VerifyError;
 
@@ -23,7 +23,7 @@ use crate::verify::VerifyError;
 #[derive(Clone, Debug)]
 pub struct AuthRejection {
     reason: Reason,
-    realm: Arc<str>,
+    realm: Realm,
     // Read once from the request's `content-type`, when the request is refused.
     grpc: bool,
 }
@@ -53,7 +53,7 @@ pub enum RejectionKind {
 }
 
 impl AuthRejection {
-    pub(crate) fn missing(realm: &Arc<str>) -> Self {
+    pub(crate) fn missing(realm: &Realm) -> Self {
         AuthRejection {
             reason: Reason::Missing,
             realm: realm.clone(),
@@ -61,7 +61,7 @@ impl AuthRejection {
         }
     }
 
-    pub(crate) fn malformed(err: MalformedCredentials, realm: &Arc<str>) -> Self {
+    pub(crate) fn malformed(err: MalformedCredentials, realm: &Realm) -> Self {
         AuthRejection {
             reason: Reason::Malformed(err),
             realm: realm.clone(),
@@ -69,7 +69,7 @@ impl AuthRejection {
         }
     }
 
-    pub(crate) fn invalid(err: VerifyError, realm: &Arc<str>) -> Self {
+    pub(crate) fn invalid(err: VerifyError, realm: &Realm) -> Self {
         AuthRejection {
             reason: Reason::Invalid(err),
             realm: realm.clone(),
@@ -77,7 +77,7 @@ impl AuthRejection {
         }
     }
 
-    pub(crate) fn insufficient(requirement: &'static str, realm: &Arc<str>) -> Self {
+    pub(crate) fn insufficient(requirement: &'static str, realm: &Realm) -> Self {
         AuthRejection {
             reason: Reason::Insufficient(requirement),
             realm: realm.clone(),
@@ -185,7 +185,7 @@ impl AuthRejection {
         };
         let mut value = String::with_capacity(160);
         value.push_str("Bearer realm=\"");
-        value.push_str(&self.realm);
+        value.push_str(self.realm.as_str());
         value.push('"');
         if let Some(error) = error {
             value.push_str(", error=\"");
@@ -377,7 +377,7 @@ mod tests {
 
     /// One rejection of every kind, each with the gRPC code it must get.
     fn rejections() -> Vec<(AuthRejection, &'static str)> {
-        let realm: Arc<str> = "livekit".into();
+        let realm = crate::middleware::realm::Realm::default();
         let mut authorization = HeaderMap::new();
         authorization.insert(AUTHORIZATION, "Basic x".parse().expect("header value"));
         let malformed = extract_token(&authorization, None, TokenLocation::Header)

@@ -1,13 +1,12 @@
 //! [`RequireLayer`]: refuse requests whose [`Claims`] lack a grant the route needs.
 
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Extensions, HeaderMap, Method, Request, Response, Uri};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::auth::DEFAULT_REALM;
+use super::realm::Realm;
 use super::rejection::respond;
 use super::{AuthRejection, DefaultRejection, OnRejection, ResponseFuture, RoomFrom};
 use crate::claims::{Claims, TrackSource};
@@ -167,7 +166,7 @@ where
 /// A [`Layer`] that lets a request through only if its [`Claims`] (put there by an
 /// [`AuthLayer`](super::AuthLayer) in front of it) satisfy a [`Requirement`]. A request without
 /// `Claims` gets 401; one whose claims lack the grant gets 403 with
-/// `WWW-Authenticate: Bearer error="insufficient_scope"`.
+/// `WWW-Authenticate: Bearer error="insufficient_scope"`, in the realm of that `AuthLayer`.
 ///
 /// ```
 /// use http::{Request, Response, StatusCode};
@@ -204,7 +203,6 @@ where
 pub struct RequireLayer<R, H = DefaultRejection> {
     requirement: R,
     on_rejection: H,
-    realm: Arc<str>,
 }
 
 impl<R: Requirement> RequireLayer<R> {
@@ -213,7 +211,6 @@ impl<R: Requirement> RequireLayer<R> {
         RequireLayer {
             requirement,
             on_rejection: DefaultRejection,
-            realm: DEFAULT_REALM.into(),
         }
     }
 }
@@ -293,19 +290,12 @@ where
 
 impl<R, H> RequireLayer<R, H> {
     /// Build rejection responses with `handler` instead of [`DefaultRejection`].
-    pub fn on_rejection<H2>(self, handler: H2) -> RequireLayer<R, H2> {
+    #[must_use]
+    pub fn with_rejection_handler<H2>(self, handler: H2) -> RequireLayer<R, H2> {
         RequireLayer {
             requirement: self.requirement,
             on_rejection: handler,
-            realm: self.realm,
         }
-    }
-
-    /// The `realm` of the `WWW-Authenticate` challenge (default `livekit`).
-    #[must_use]
-    pub fn realm(mut self, realm: &str) -> Self {
-        self.realm = super::auth::sanitize_realm(realm);
-        self
     }
 }
 
@@ -317,7 +307,6 @@ impl<S, R: Clone, H: Clone> Layer<S> for RequireLayer<R, H> {
             inner,
             requirement: self.requirement.clone(),
             on_rejection: self.on_rejection.clone(),
-            realm: self.realm.clone(),
         }
     }
 }
@@ -328,7 +317,23 @@ pub struct Require<S, R, H = DefaultRejection> {
     inner: S,
     requirement: R,
     on_rejection: H,
-    realm: Arc<str>,
+}
+
+impl<S, R, H> Require<S, R, H> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
 }
 
 impl<S, R, H, ReqBody, ResBody> Service<Request<ReqBody>> for Require<S, R, H>
@@ -346,8 +351,10 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        // The realm the AuthLayer in front set: refusals here challenge with the same one.
+        let realm = || Realm::of(request.extensions());
         let verdict = match request.extensions().get::<Claims>() {
-            None => Err((AuthRejection::missing(&self.realm), None)),
+            None => Err((AuthRejection::missing(&realm()), None)),
             Some(claims)
                 if self
                     .requirement
@@ -356,7 +363,7 @@ where
                 Ok(())
             }
             Some(claims) => Err((
-                AuthRejection::insufficient(self.requirement.grant(), &self.realm),
+                AuthRejection::insufficient(self.requirement.grant(), &realm()),
                 Some(claims.api_key()),
             )),
         };

@@ -157,7 +157,7 @@ async fn malformed_authorization_is_400_invalid_request() {
 
 #[tokio::test]
 async fn optional_mode_lets_anonymous_requests_through_but_not_bad_tokens() {
-    let layer = AuthLayer::new(verifier()).optional();
+    let layer = AuthLayer::new(verifier()).with_token_required(false);
     let response = call(layer.layer(service_fn(echo)), get("/", None)).await;
     assert_eq!(
         (response.status(), response.body().as_str()),
@@ -189,7 +189,7 @@ async fn query_token_only_when_allowed_and_the_header_wins() {
             .status(),
         StatusCode::UNAUTHORIZED
     );
-    let lax = AuthLayer::new(verifier()).allow_query_token();
+    let lax = AuthLayer::new(verifier()).with_token_location(TokenLocation::HeaderOrQuery);
     let response = call(lax.layer(service_fn(echo)), get(&uri, None)).await;
     assert_eq!(
         (response.status(), response.body().as_str()),
@@ -203,15 +203,59 @@ async fn query_token_only_when_allowed_and_the_header_wins() {
 }
 
 #[tokio::test]
+async fn the_realm_set_on_the_auth_layer_is_the_realm_of_the_requirements_behind_it() {
+    let service = ServiceBuilder::new()
+        .layer(
+            AuthLayer::new(verifier())
+                .with_realm("my-app")
+                .with_token_required(false),
+        )
+        .layer(RequireLayer::create_rooms())
+        .service(service_fn(echo));
+    // A valid token without the grant: the requirement's 403.
+    let viewer = token(VideoGrant::join("r"));
+    let response = call(service.clone(), get("/", Some(&format!("Bearer {viewer}")))).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        challenge(&response).starts_with(r#"Bearer realm="my-app", error="insufficient_scope""#)
+    );
+    // No token through the optional layer: the requirement's 401.
+    let response = call(service, get("/", None)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(&response), r#"Bearer realm="my-app""#);
+}
+
+#[tokio::test]
+async fn the_default_realm_puts_nothing_into_the_request() {
+    let inspect = |request: Request<String>| async move {
+        let realm = request
+            .extensions()
+            .get::<crate::middleware::realm::Realm>()
+            .cloned();
+        Ok::<_, Infallible>(Response::new(format!("{realm:?}")))
+    };
+    let t = format!("Bearer {}", token(VideoGrant::join("r")));
+    let plain = AuthLayer::new(verifier()).layer(service_fn(inspect));
+    assert_eq!(call(plain, get("/", Some(&t))).await.body(), "None");
+    let custom = AuthLayer::new(verifier())
+        .with_realm("app")
+        .layer(service_fn(inspect));
+    assert!(call(custom, get("/", Some(&t)))
+        .await
+        .body()
+        .contains("app"));
+}
+
+#[tokio::test]
 async fn realm_is_configurable_and_sanitized() {
-    let layer = AuthLayer::new(verifier()).realm("my \"app\"\\");
+    let layer = AuthLayer::new(verifier()).with_realm("my \"app\"\\");
     let response = call(layer.layer(service_fn(echo)), get("/", None)).await;
     assert_eq!(challenge(&response), r#"Bearer realm="my app""#);
 }
 
 #[tokio::test]
 async fn custom_rejection_handler_builds_the_response_and_gets_the_rejection() {
-    let layer = AuthLayer::new(verifier()).on_rejection(|rejection: &AuthRejection| {
+    let layer = AuthLayer::new(verifier()).with_rejection_handler(|rejection: &AuthRejection| {
         let mut response = Response::new(format!(
             r#"{{"code":"unauthenticated","msg":"{rejection}"}}"#
         ));
@@ -409,7 +453,8 @@ async fn custom_requirement_sees_claims_and_request() {
 #[tokio::test]
 async fn refresh_header_is_added_only_near_expiry() {
     let header = HeaderName::from_static("x-livekit-refresh");
-    let layer = AuthLayer::new(verifier()).refresh_tokens(header.clone(), Duration::from_secs(300));
+    let layer =
+        AuthLayer::new(verifier()).with_refresh_header(header.clone(), Duration::from_secs(300));
     // The refresh header the layer answers a token valid for `ttl` seconds from now with.
     let refreshed_for = |ttl: u64| {
         let token = AccessToken::new(KEY, SECRET)
@@ -441,7 +486,7 @@ async fn refresh_header_is_added_only_near_expiry() {
 #[tokio::test]
 async fn a_refresh_goes_only_with_a_successful_response_and_is_never_cached() {
     let header = HeaderName::from_static("x-livekit-refresh");
-    let layer = AuthLayer::new(verifier()).refresh_tokens(header.clone(), Duration::MAX);
+    let layer = AuthLayer::new(verifier()).with_refresh_header(header.clone(), Duration::MAX);
     let t = token(VideoGrant::join("r"));
     for status in [
         StatusCode::OK,
@@ -483,7 +528,7 @@ async fn refreshing_every_ten_minutes_cannot_keep_a_token_alive_past_the_chain_l
         .with_clock(move || at(shared.load(Ordering::SeqCst)))
         .with_refresh_limit(Duration::from_secs(2 * 3600));
     let header = HeaderName::from_static("x-livekit-refresh");
-    let layer = AuthLayer::new(verifier.clone()).refresh_tokens(header.clone(), Duration::MAX);
+    let layer = AuthLayer::new(verifier.clone()).with_refresh_header(header.clone(), Duration::MAX);
     let mut current = AccessToken::new(KEY, SECRET)
         .with_identity("alice")
         .with_video_grant(VideoGrant::join("r"))
@@ -532,7 +577,7 @@ async fn refreshing_every_ten_minutes_cannot_keep_a_token_alive_past_the_chain_l
 async fn a_refresh_keeps_the_audience_the_verifier_requires() {
     let header = HeaderName::from_static("x-livekit-refresh");
     let strict = verifier().with_audience("media");
-    let layer = AuthLayer::new(strict.clone()).refresh_tokens(header.clone(), Duration::MAX);
+    let layer = AuthLayer::new(strict.clone()).with_refresh_header(header.clone(), Duration::MAX);
     let t = AccessToken::new(KEY, SECRET)
         .with_identity("alice")
         .with_audience("media")
@@ -550,7 +595,7 @@ async fn a_refresh_keeps_the_audience_the_verifier_requires() {
         .expect("the refresh passes the same audience check");
     assert_eq!(fresh.identity(), "alice");
     // Without an audience requirement the refresh drops `aud`, as the server's does.
-    let lenient = AuthLayer::new(verifier()).refresh_tokens(header.clone(), Duration::MAX);
+    let lenient = AuthLayer::new(verifier()).with_refresh_header(header.clone(), Duration::MAX);
     let response = call(
         lenient.layer(service_fn(echo)),
         get("/", Some(&format!("Bearer {t}"))),
@@ -563,7 +608,7 @@ async fn a_refresh_keeps_the_audience_the_verifier_requires() {
 #[tokio::test]
 async fn a_huge_refresh_window_refreshes_every_token_without_overflow() {
     let header = HeaderName::from_static("x-livekit-refresh");
-    let layer = AuthLayer::new(verifier()).refresh_tokens(header.clone(), Duration::MAX);
+    let layer = AuthLayer::new(verifier()).with_refresh_header(header.clone(), Duration::MAX);
     let t = token(VideoGrant::join("r"));
     let response = call(
         layer.layer(service_fn(echo)),
@@ -645,7 +690,7 @@ async fn key_rotation_under_concurrent_requests_fails_no_valid_request() -> Resu
 
 #[test]
 fn every_rejection_message_is_a_valid_quoted_string() {
-    let realm: Arc<str> = "livekit".into();
+    let realm = crate::middleware::realm::Realm::default();
     let mut rejections = vec![
         AuthRejection::missing(&realm),
         AuthRejection::insufficient("roomAdmin", &realm),

@@ -16,24 +16,12 @@ use std::fmt;
 /// assert_eq!(err.kind(), VerifyErrorKind::Malformed);
 /// assert!(!err.to_string().contains("not-a-token"));
 /// ```
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct VerifyError {
     kind: VerifyErrorKind,
     claim: Option<&'static str>,
     detail: &'static str,
-    /// Found after all three segments decoded as base64url, so the token holds only
-    /// base64url characters and dots: the layer then skips its character check. Not part of
-    /// equality: it says where the error was found, not what it is.
-    decoded: bool,
 }
-
-impl PartialEq for VerifyError {
-    fn eq(&self, other: &Self) -> bool {
-        (self.kind, self.claim, self.detail) == (other.kind, other.claim, other.detail)
-    }
-}
-
-impl Eq for VerifyError {}
 
 /// What kind of [`VerifyError`] this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -99,7 +87,6 @@ impl VerifyError {
             kind,
             claim: None,
             detail: "",
-            decoded: false,
         }
     }
 
@@ -108,7 +95,6 @@ impl VerifyError {
             kind: VerifyErrorKind::Malformed,
             claim: None,
             detail,
-            decoded: false,
         }
     }
 
@@ -117,7 +103,6 @@ impl VerifyError {
             kind: VerifyErrorKind::InvalidClaim,
             claim: Some(claim),
             detail: "",
-            decoded: false,
         }
     }
 
@@ -126,19 +111,7 @@ impl VerifyError {
             kind: VerifyErrorKind::Malformed,
             claim: Some(claim),
             detail: "the payload repeats a claim",
-            decoded: false,
         }
-    }
-
-    /// Marks an error found after the header, the payload and the signature all decoded.
-    pub(crate) const fn after_decoding(mut self) -> Self {
-        self.decoded = true;
-        self
-    }
-
-    /// Whether the token was base64url and dots throughout (see `after_decoding`).
-    pub(crate) const fn token_was_base64url(&self) -> bool {
-        self.decoded
     }
 
     /// What went wrong.

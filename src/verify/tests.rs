@@ -145,8 +145,7 @@ fn v7_identity_falls_back_to_jti() {
 #[test]
 fn v8_dev_key_token_publishes_data_only_and_needs_its_key() {
     let dev = Verifier::new(
-        KeyRing::new()
-            .allow_weak_secrets()
+        KeyRing::allowing_weak_secrets()
             .with_key("devkey", "secret")
             .expect("dev key"),
     );
@@ -334,81 +333,12 @@ fn every_single_byte_change_of_a_valid_token_is_rejected() {
 }
 
 #[test]
-fn errors_say_whether_every_segment_had_decoded() {
-    // What the layer relies on to skip its character check: marked only when the header, the
-    // signature and the payload all decoded as base64url.
-    let v = verifier();
-    let marked = |token: &str| {
-        let err = v.verify_at(token, at(1_700_000_100)).expect_err("refused");
-        (err.kind(), err.token_was_base64url())
-    };
-    let (header, payload, signature) = {
-        let mut parts = V1.split('.');
-        let mut next = || parts.next().expect("three parts").to_owned();
-        (next(), next(), next())
-    };
-    let with = |h: &str, p: &str, s: &str| format!("{h}.{p}.{s}");
-    use VerifyErrorKind::*;
-    let forged = format!("{}A", &signature[..42]);
-    assert_eq!(
-        marked(&with(&header, &payload, &forged)),
-        (InvalidSignature, true)
-    );
-    assert_eq!(
-        marked(&sign(HS256, r#"{"iss":"APIabcdefg"}"#, SECRET)),
-        (MissingExpiry, true)
-    );
-    assert_eq!(
-        marked(&sign(HS256, r#"{"iss":"nobody","exp":1}"#, SECRET)),
-        (UnknownKey, true)
-    );
-    assert_eq!(
-        marked(&sign(HS256, r#"{"exp":1}"#, SECRET)),
-        (MissingIssuer, true)
-    );
-    assert_eq!(
-        marked(&sign(HS256, r#"{"name":7}"#, SECRET)),
-        (InvalidClaim, true)
-    );
-    assert_eq!(marked(&sign(HS256, "[]", SECRET)), (Malformed, true));
-    let expired = sign(HS256, r#"{"iss":"APIabcdefg","exp":1}"#, SECRET);
-    assert_eq!(marked(&expired), (Expired, true));
-    assert_eq!(
-        marked(&with(&header, &payload, &signature[..42])),
-        (InvalidSignature, false)
-    );
-    assert_eq!(
-        marked(&with(&header, &payload, &format!("{signature} "))),
-        (InvalidSignature, false)
-    );
-    assert_eq!(
-        marked(&with(&header, &format!("{payload} "), &signature)),
-        (Malformed, false)
-    );
-    assert_eq!(
-        marked(&with(&format!("{header}!"), &payload, &signature)),
-        (Malformed, false)
-    );
-    assert_eq!(
-        marked(&with(&header, &payload, &format!("{}+", &signature[..42]))),
-        (Malformed, false)
-    );
-    let hs384 = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS384"}"#);
-    assert_eq!(
-        marked(&with(&hs384, &payload, &signature)),
-        (UnsupportedAlgorithm, false)
-    );
-    assert_eq!(marked(&"a.b.".repeat(5000)), (TokenTooLong, false));
-}
-
-#[test]
 fn rotation_swaps_keys_for_every_clone() {
     let v = verifier();
     let clone = v.clone();
     assert!(clone.verify_at(V1, at(1_700_000_100)).is_ok());
     v.rotate(
-        KeyRing::new()
-            .allow_weak_secrets()
+        KeyRing::allowing_weak_secrets()
             .with_key("devkey", "secret")
             .expect("dev"),
     );
@@ -575,8 +505,7 @@ fn rotation_empties_the_cache_and_refuses_tokens_of_removed_keys() {
     let v = cached();
     v.verify_at(V1, at(1_700_000_100)).expect("verifies");
     v.rotate(
-        KeyRing::new()
-            .allow_weak_secrets()
+        KeyRing::allowing_weak_secrets()
             .with_key("devkey", "secret")
             .expect("dev"),
     );

@@ -13,8 +13,7 @@ pub(crate) fn load_keys(
     match KeyRing::new().with_env_from(lookup) {
         Ok(keys) => Ok((keys, false)),
         Err(err) if err.kind() == KeyErrorKind::MissingEnv => {
-            let dev = KeyRing::new()
-                .allow_weak_secrets()
+            let dev = KeyRing::allowing_weak_secrets()
                 .with_key(super::DEV_KEY, super::DEV_SECRET)
                 .map_err(|e| e.to_string())?;
             Ok((dev, true))

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use axum::routing::{get, post};
 use axum::Router;
+use tower_livekit_auth::middleware::TokenLocation;
 use tower_livekit_auth::webhook::WebhookLayer;
 use tower_livekit_auth::{AuthLayer, MintError, TrackSource, Verifier, VideoGrant};
 
@@ -56,7 +57,9 @@ pub(crate) fn router(state: AppState) -> Result<Router, MintError> {
     // also takes `?access_token=`.
     let rtc = Router::new()
         .route("/rtc/validate", get(rtc::validate))
-        .route_layer(AuthLayer::new(verifier.clone()).allow_query_token());
+        .route_layer(
+            AuthLayer::new(verifier.clone()).with_token_location(TokenLocation::HeaderOrQuery),
+        );
     Ok(Router::new()
         .route("/", get(|| async { "OK" }))
         .route_service("/token", token_endpoint)

@@ -116,7 +116,7 @@ pub(crate) fn router(verifier: Verifier) -> Router<AppState> {
     Router::new()
         .route("/twirp/livekit.RoomService/{method}", post(room_service))
         // A route layer: other twirp services and paths are 404, not 401.
-        .route_layer(AuthLayer::new(verifier).on_rejection(twirp_rejection))
+        .route_layer(AuthLayer::new(verifier).with_rejection_handler(twirp_rejection))
 }
 
 fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, TwirpError> {
