@@ -2,7 +2,8 @@
 //!
 //! With an [`AuthLayer`](crate::AuthLayer) in front of the routes, a handler takes `Claims`
 //! (the request is refused with 401 if there are none, rather than axum's 500 for a missing
-//! extension) or `Option<Claims>` (for routes behind an [`optional`](crate::AuthLayer::optional)
+//! extension) or `Option<Claims>` (for routes behind an
+//! [`with_token_required(false)`](crate::AuthLayer::with_token_required)
 //! layer).
 //!
 //! ```

@@ -122,3 +122,48 @@ async fn each_rejection_emits_one_debug_event_without_the_token() {
         support::assert_no_leak("the log", &text, token, &[SECRET]);
     }
 }
+
+#[tokio::test]
+async fn a_trace_layer_with_redacted_uris_logs_no_query_token() {
+    use tower_http::trace::TraceLayer;
+    use tower_livekit_auth::middleware::{RedactedUri, TokenLocation};
+
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let verifier = Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("key"));
+    let token = AccessToken::new(KEY, SECRET)
+        .with_identity("w")
+        .with_video_grant(VideoGrant::join("r"))
+        .to_jwt()
+        .expect("mints");
+    let service = ServiceBuilder::new()
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<String>| {
+                let uri = RedactedUri::new(request.uri());
+                tracing::info_span!("request", %uri)
+            }),
+        )
+        .layer(AuthLayer::new(verifier).with_token_location(TokenLocation::HeaderOrQuery))
+        .service(service_fn(|_: Request<String>| async {
+            tracing::info!("handled");
+            Ok::<_, std::convert::Infallible>(Response::new(String::new()))
+        }));
+    let request = Request::get(format!("/rtc?room=r&access_token={token}"))
+        .body(String::new())
+        .expect("request");
+    let response = service.oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), http::StatusCode::OK);
+    let text = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
+    assert!(
+        text.contains("handled") && text.contains("access_token=[redacted]"),
+        "{text}"
+    );
+    support::assert_no_leak("the trace", &text, &token, &[SECRET]);
+}

@@ -21,14 +21,15 @@ use crate::verify::Verifier;
 /// extensions.
 ///
 /// - The token comes from `Authorization: Bearer <token>` (scheme in any case), or, after
-///   [`allow_query_token`](Self::allow_query_token), from `?access_token=` when there is no
+///   [`with_token_location`](Self::with_token_location), from `?access_token=` when there is no
 ///   `Authorization` header.
 /// - Required by default: no token → 401 `WWW-Authenticate: Bearer realm="livekit"`; a token
 ///   that does not verify → 401 `error="invalid_token"`; an `Authorization` header that is not a
 ///   bearer credential → 400 `error="invalid_request"`. [`with_token_required(false)`](Self::with_token_required) lets
 ///   requests without a token through (with no `Claims`); a bad token is still refused.
 /// - The [`AuthRejection`] rides in the rejection's response extensions;
-///   [`on_rejection`](Self::on_rejection) replaces the response (JSON, twirp, ...).
+///   [`with_rejection_handler`](Self::with_rejection_handler) replaces the response (JSON,
+///   twirp, ...).
 /// - The verifier's keys can be rotated at any time with [`Verifier::rotate`] on any clone.
 ///
 /// ```
