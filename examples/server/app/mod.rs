@@ -3,6 +3,7 @@
 
 mod publish;
 mod rtc;
+mod sandbox;
 mod token;
 mod twirp;
 mod webhook;
@@ -56,6 +57,7 @@ pub(crate) fn router(state: AppState) -> Result<Router, MintError> {
     Ok(Router::new()
         .route("/", get(|| async { "OK" }))
         .route_service("/token", token_endpoint)
+        .route_service(sandbox::PATH, sandbox::service(&state)?)
         .route(
             "/webhook",
             post(webhook::receive).layer(WebhookLayer::new(verifier.clone())),
