@@ -4,6 +4,7 @@
 pub(crate) mod config;
 mod publish;
 mod rtc;
+mod sandbox;
 pub(crate) mod serve;
 mod token;
 mod twirp;
@@ -63,6 +64,7 @@ pub(crate) fn router(state: AppState) -> Result<Router, MintError> {
     Ok(Router::new()
         .route("/", get(|| async { "OK" }))
         .route_service("/token", token_endpoint)
+        .route_service(sandbox::PATH, sandbox::service(&state)?)
         .route(
             "/webhook",
             post(webhook::receive).layer(WebhookLayer::new(verifier.clone())),
