@@ -17,11 +17,10 @@ rounds="${ROUNDS:-15}"
 connections="${CONNECTIONS:-32}"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 1; }
 
-cargo build --quiet --release --example bench_server
-target="$(scripts/target-dir)"
+cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin bench_server
 work="$(mktemp -d)"
 port="${PORT:-7881}"
-taskset -c 0 "$target/release/examples/bench_server" "127.0.0.1:$port" "$work/tokens.txt" >"$work/server.log" 2>&1 &
+taskset -c 0 benches/compare/target/release/bench_server "127.0.0.1:$port" "$work/tokens.txt" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do grep -q listening "$work/server.log" 2>/dev/null && break; sleep 0.1; done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Instructions per HTTP request inside the benchmark server, by route: the machine-independent
-# companion of scripts/bench_http.sh. Runs examples/bench_server under callgrind, drives one
+# companion of scripts/bench_http.sh. Runs benches/compare's bench_server under callgrind, drives one
 # route with wrk (4 connections, SECONDS_PER_ROUTE seconds, default 8), and divides the instructions
 # beyond an idle start-up by the requests served. Valgrind's CPU has no SHA extensions, so
 # SHA-256 runs its portable code here (~27 k instructions of each verifying request).
@@ -16,8 +16,8 @@ port="${PORT:-7895}"
 for tool in valgrind wrk callgrind_annotate; do
     command -v "$tool" >/dev/null || { echo "$tool is not installed: apt-get install valgrind wrk"; exit 1; }
 done
-cargo build --quiet --release --example bench_server
-server="$(scripts/target-dir)/release/examples/bench_server"
+cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin bench_server
+server="benches/compare/target/release/bench_server"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

@@ -2,8 +2,8 @@
 # The demo server (cargo run --example server) under wrk on 127.0.0.1 for DURATION seconds
 # (default 60) with a mix of valid, expired and forged tokens on GET /whoami: prints the
 # responses by status (every valid one must be 200, every bad one 401, nothing else) and the
-# server's RSS sampled every 5 s. The tokens come from examples/bench_server's generator
-# (examples/support/typical_token.rs), so the demo server is started with that key.
+# server's RSS sampled every 5 s. The tokens come from benches/compare's bench_server, whose
+# generator is examples/support/typical_token.rs, so the demo server is started with that key.
 #
 #   scripts/load_wrk.sh          # needs wrk (apt-get install wrk)
 set -euo pipefail
@@ -11,13 +11,14 @@ cd "$(dirname "$0")/.."
 duration="${DURATION:-60}"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 1; }
 
-cargo build --quiet --release --example server --example bench_server
+cargo build --quiet --release --example server
+cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin bench_server
 target="$(scripts/target-dir)"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # Write the token file (valid, then `expired` and `forged` lines) with the bench server.
-"$target/release/examples/bench_server" 127.0.0.1:0 "$work/tokens.txt" >"$work/bench.log" 2>&1 &
+benches/compare/target/release/bench_server 127.0.0.1:0 "$work/tokens.txt" >"$work/bench.log" 2>&1 &
 writer=$!
 for _ in $(seq 1 50); do [ -s "$work/tokens.txt" ] && break; sleep 0.1; done
 kill $writer 2>/dev/null || true

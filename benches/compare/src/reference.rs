@@ -15,8 +15,7 @@
 //! 6. look the key up by `iss` in a slice, and check `exp`/`nbf` against the system clock with
 //!    60 s of leeway, as every other verifier in the comparison does.
 //!
-//! `examples/bench_server.rs` of the main package includes this file to serve the same loop over
-//! HTTP (its `/reference` route), so it uses only the main package's dependencies.
+//! `src/bin/bench_server.rs` serves the same loop over HTTP (its `/reference` route).
 //!
 //! Unlike the crate it does not refuse repeated keys, does not keep unknown grants, has no error
 //! detail, and produces nothing a handler could keep past the token's buffer.

@@ -1,7 +1,7 @@
 //! Load and rotation soak of the demo app, in one process over real HTTP on 127.0.0.1.
 //!
 //! ```sh
-//! cargo run --release --example load -- --seconds 60 --clients 16
+//! cargo run --release --manifest-path benches/compare/Cargo.toml --bin load -- --seconds 60 --clients 16
 //! ```
 //!
 //! Phase 1: a mix of valid, expired and forged tokens on `GET /whoami` for `--seconds`: every
@@ -17,7 +17,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "server/app/mod.rs"]
+#[path = "../../../../examples/server/app/mod.rs"]
 mod app;
 
 use std::process::ExitCode;

@@ -2,7 +2,7 @@
 //! `scripts/bench_http.sh` (wrk on 127.0.0.1).
 //!
 //! ```sh
-//! cargo run --release --example bench_server -- 127.0.0.1:7881 tokens.txt
+//! cargo run --release --manifest-path benches/compare/Cargo.toml --bin bench_server -- 127.0.0.1:7881 tokens.txt
 //! ```
 //!
 //! - `GET /plain`  no layer at all
@@ -27,12 +27,11 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use tower_livekit_auth::{AuthLayer, Claims, Verifier};
 
-#[path = "support/typical_token.rs"]
+// The token CLI's generator (`token bench`), so both tools measure the same tokens.
+#[path = "../../../../examples/support/typical_token.rs"]
 mod typical_token;
 
-#[allow(dead_code, unreachable_pub, missing_docs)]
-#[path = "../benches/compare/src/reference.rs"]
-mod reference;
+use tower_livekit_auth_bench::reference;
 
 use typical_token::typical_join_token as token;
 
