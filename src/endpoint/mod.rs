@@ -252,13 +252,17 @@ impl<P: TokenPolicy> Shared<P> {
                 );
             }
         };
-        let token_request = match serde_json::from_slice::<Object<TokenRequest>>(&bytes) {
+        // JSON text is UTF-8 (RFC 8259 §8.1). Checked over the whole body first: serde_json's
+        // byte reader skips the strings of fields it ignores without checking them.
+        let parsed = std::str::from_utf8(&bytes)
+            .map_err(|_| "not valid JSON")
+            .and_then(|text| {
+                serde_json::from_str::<Object<TokenRequest>>(text).map_err(|err| describe(&err))
+            });
+        let token_request = match parsed {
             Ok(Object(request)) => request,
-            Err(err) => {
-                let message = format!(
-                    "the request is not a valid token request: {}",
-                    describe(&err)
-                );
+            Err(why) => {
+                let message = format!("the request is not a valid token request: {why}");
                 return error(StatusCode::BAD_REQUEST, "invalid_request", &message);
             }
         };

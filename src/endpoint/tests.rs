@@ -187,6 +187,25 @@ async fn bad_input_gets_a_precise_4xx() {
         assert_eq!(got, status, "{body}: {json}");
         assert!(json["error"].is_string() && json["message"].is_string());
     }
+    // Found by the `endpoint` fuzz target (tests/regressions/endpoint-invalid-utf8-in-unknown-
+    // field): invalid UTF-8 in a field the request does not read is still not JSON.
+    for body in [
+        &b"{\"x\":\"\xff\"}"[..],
+        b"{\"room_config\":{\"x\":\"\xc3\"}}",
+    ] {
+        let request = Request::post("/token")
+            .header(CONTENT_TYPE, "application/json")
+            .body(FullBody::from(body.to_vec()))
+            .expect("request");
+        let (status, json) = send(endpoint(), request).await;
+        assert_eq!(
+            (status, json["message"].as_str()),
+            (
+                StatusCode::BAD_REQUEST,
+                Some("the request is not a valid token request: not valid JSON")
+            )
+        );
+    }
     let big = format!(r#"{{"participant_metadata":"{}"}}"#, "x".repeat(2000));
     // The limit holds even when set after the endpoint was cloned (clones share the policy).
     let shared = endpoint();
