@@ -10,6 +10,8 @@ use serde::Deserialize;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use crate::mint::AccessToken;
+
 /// The shortest secret accepted outside [`KeyRing::allowing_weak_secrets`]. LiveKit's generated
 /// secrets are 43 characters; the LiveKit server logs an error below 32.
 pub const MIN_SECRET_LEN: usize = 32;
@@ -147,6 +149,24 @@ impl KeyRing {
     /// The API keys, in byte order.
     pub fn api_keys(&self) -> impl Iterator<Item = &str> {
         self.keys.keys().map(String::as_str)
+    }
+
+    /// A token signed by `api_key` with its secret from this ring, for servers that verify and
+    /// mint with the same keys; `None` if the ring has no such key. The secret never leaves
+    /// the crate.
+    ///
+    /// ```
+    /// use tower_livekit_auth::{KeyRing, Verifier};
+    ///
+    /// let keys = KeyRing::new().with_key("APIabcdefg", "somesecretencodedinbase62extendto32bytes")?;
+    /// let token = keys.access_token("APIabcdefg").unwrap().with_identity("bob").to_jwt()?;
+    /// assert_eq!(Verifier::new(keys).verify(&token)?.identity(), "bob");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn access_token(&self, api_key: &str) -> Option<AccessToken> {
+        self.secret(api_key)
+            .map(|secret| AccessToken::new(api_key, secret.bytes()))
     }
 
     /// A `BTreeMap` rather than a `HashMap`: a ring holds a few keys, and comparing `iss` with

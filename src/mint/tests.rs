@@ -3,7 +3,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
-use crate::{KeyRing, RoomAgentDispatch, TrackSource, VerifyErrorKind};
+use crate::{KeyRing, RoomAgentDispatch, TrackSource, Verifier, VerifyErrorKind};
 
 const KEY: &str = "APIabcdefg";
 const SECRET: &str = "somesecretencodedinbase62extendto32bytes";

@@ -4,6 +4,7 @@ mod base64url;
 mod cache;
 mod error;
 mod header;
+mod refresh;
 mod token;
 
 use std::fmt;
