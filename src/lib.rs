@@ -38,6 +38,8 @@
 //! - [`webhook`]: verifying LiveKit's webhook requests.
 //! - [`middleware`]: [`AuthLayer`] (verify, put `Claims` in the request) and [`RequireLayer`]
 //!   (enforce a grant on a route).
+//! - [`state`]: [`ParticipantState`](state::ParticipantState), participant updates and
+//!   revocations after a token is issued.
 //! - `axum` (feature `axum`): `Claims` and `Option<Claims>` as extractors.
 //!
 //! # Features
@@ -62,6 +64,7 @@ pub mod endpoint;
 pub mod keys;
 pub mod middleware;
 pub mod mint;
+pub mod state;
 pub mod verify;
 pub mod webhook;
 

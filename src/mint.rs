@@ -372,5 +372,15 @@ impl std::error::Error for MintError {}
 
 mod sign;
 
+/// For the crate's tests: `payload` (claims JSON, any shape the parser reads) signed with
+/// `secret`, for tokens `AccessToken` would not mint (no `nbf`, say).
+#[cfg(test)]
+pub(crate) mod tests_support {
+    pub(crate) fn sign(payload: &str, secret: &str) -> String {
+        let claims: crate::claims::ClaimsData = serde_json::from_str(payload).expect("claims");
+        super::sign::sign(&claims, secret.as_bytes()).expect("signs")
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -75,3 +75,39 @@ fn verify_allocates_only_the_claims() {
     let (malformed, _) = allocations(|| verifier.verify_at("a.b.c", now).is_err());
     assert_eq!(malformed, 0);
 }
+
+#[test]
+fn a_participant_without_an_entry_costs_no_allocation_in_a_full_store() {
+    use tower_livekit_auth::state::{ParticipantState, ParticipantUpdate, StateOptions};
+
+    let secret = "allocationSecret0123456789abcdefghijklmnop";
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let token = AccessToken::new("APIalloc", secret)
+        .with_identity("participant-0001")
+        .with_metadata(r#"{"seat":1}"#)
+        .with_video_grant(VideoGrant::join("room-1"))
+        .to_jwt_at(now)
+        .expect("mints");
+    let keys = KeyRing::new().with_key("APIalloc", secret).expect("key");
+    let state = ParticipantState::in_memory(StateOptions::new().with_clock(move || now));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    for i in 0..100_000 {
+        let update = ParticipantUpdate::new().with_name("someone else");
+        runtime
+            .block_on(state.update("room-1", &format!("other-{i}"), update))
+            .expect("room");
+    }
+    let plain = Verifier::new(keys.clone());
+    let with_state = Verifier::new(keys).with_participant_state(state);
+    plain.verify_at(&token, now).expect("warm-up");
+    with_state.verify_at(&token, now).expect("warm-up");
+    let (without, a) = allocations(|| plain.verify_at(&token, now).expect("verifies"));
+    let (with, b) = allocations(|| with_state.verify_at(&token, now).expect("verifies"));
+    assert_eq!(a, b);
+    assert_eq!(
+        with, without,
+        "with 100,000 other participants in the store: {with} allocations, without a store {without}"
+    );
+}

@@ -72,6 +72,23 @@ impl Attributes {
         self.pairs.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
+    /// These attributes with `changes` merged in, as `UpdateParticipant` merges them: a value
+    /// replaces the key's, `""` deletes the key. `changes` must come in key order.
+    pub(crate) fn merged<'a>(self, changes: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut pairs = self.pairs;
+        for (key, value) in changes {
+            match pairs.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+                Ok(i) if value.is_empty() => {
+                    pairs.remove(i);
+                }
+                Ok(i) => pairs[i].1 = value.into(),
+                Err(_) if value.is_empty() => {}
+                Err(i) => pairs.insert(i, (key.into(), value.into())),
+            }
+        }
+        Attributes { pairs }
+    }
+
     /// `pairs` in key order, a key given twice keeping its last value.
     fn last_wins(mut pairs: Vec<(CompactString, CompactString)>) -> Self {
         // Stable, so that among equal keys the last given stays last.

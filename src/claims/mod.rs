@@ -58,6 +58,8 @@ static NO_ATTRIBUTES: Attributes = Attributes::new();
 #[derive(Clone, PartialEq)]
 pub struct Claims {
     data: Arc<ClaimsData>,
+    /// The participant state changed these claims after the token was issued.
+    updated: bool,
 }
 
 impl Claims {
@@ -66,7 +68,27 @@ impl Claims {
     }
 
     pub(crate) fn from_arc(data: Arc<ClaimsData>) -> Self {
-        Claims { data }
+        Claims {
+            data,
+            updated: false,
+        }
+    }
+
+    /// Claims the participant state changed (see [`was_updated`](Self::was_updated)).
+    pub(crate) fn updated(data: ClaimsData) -> Self {
+        Claims {
+            data: Arc::new(data),
+            updated: true,
+        }
+    }
+
+    /// Whether the participant's state ([`crate::state`]) changed these claims after the token
+    /// was issued: they answer with the participant's current name, metadata, attributes and
+    /// permissions rather than the token's. An [`AuthLayer`](crate::AuthLayer) with a refresh
+    /// header then hands the client a refreshed token that carries them.
+    #[must_use]
+    pub fn was_updated(&self) -> bool {
+        self.updated
     }
 
     pub(crate) fn data(&self) -> &ClaimsData {

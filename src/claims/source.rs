@@ -59,6 +59,22 @@ impl TrackSource {
     }
 }
 
+/// Written as its `canPublishSources` name (`"camera"`).
+impl serde::Serialize for TrackSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Read from its `canPublishSources` name, exactly.
+impl<'de> serde::Deserialize<'de> for TrackSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        name.parse()
+            .map_err(|_| serde::de::Error::custom("unknown track source name"))
+    }
+}
+
 impl fmt::Display for TrackSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -18,7 +18,9 @@ pub(crate) struct RefreshHeader {
 
 impl RefreshHeader {
     /// What a response to a request with `claims`, verified at `now`, should be handed, if
-    /// anything: the token is due when it expires within the window.
+    /// anything: the token is due when it expires within the window, or at once when the
+    /// participant state changed its claims (the client gets a token with its current state,
+    /// as the LiveKit server refreshes a participant's token on every change).
     pub(crate) fn due(
         &self,
         verifier: &Verifier,
@@ -26,7 +28,8 @@ impl RefreshHeader {
         now: SystemTime,
     ) -> Option<PendingRefresh> {
         let time_left = claims.expires_at()? as f64 - unix_seconds(now);
-        (time_left <= self.window.as_secs_f64()).then(|| PendingRefresh {
+        let due = claims.was_updated() || time_left <= self.window.as_secs_f64();
+        due.then(|| PendingRefresh {
             header: self.header.clone(),
             verifier: verifier.clone(),
             claims: claims.clone(),

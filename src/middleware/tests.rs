@@ -714,6 +714,7 @@ fn every_rejection_message_is_a_valid_quoted_string() {
         VerifyErrorKind::InvalidAudience,
         VerifyErrorKind::InvalidClaim,
         VerifyErrorKind::TokenTooLong,
+        VerifyErrorKind::Revoked,
     ];
     for kind in kinds {
         match kind {
@@ -728,7 +729,8 @@ fn every_rejection_message_is_a_valid_quoted_string() {
             | VerifyErrorKind::IssuedInFuture
             | VerifyErrorKind::InvalidAudience
             | VerifyErrorKind::InvalidClaim
-            | VerifyErrorKind::TokenTooLong => {}
+            | VerifyErrorKind::TokenTooLong
+            | VerifyErrorKind::Revoked => {}
         }
         rejections.push(AuthRejection::invalid(VerifyError::new(kind), &realm));
     }

@@ -52,6 +52,9 @@ pub enum VerifyErrorKind {
     InvalidClaim,
     /// The token is longer than the configured maximum.
     TokenTooLong,
+    /// The participant was removed (or its tokens revoked) after this token was issued: see
+    /// [`crate::state`].
+    Revoked,
 }
 
 impl VerifyErrorKind {
@@ -71,6 +74,7 @@ impl VerifyErrorKind {
             VerifyErrorKind::InvalidAudience => "invalid_audience",
             VerifyErrorKind::InvalidClaim => "invalid_claim",
             VerifyErrorKind::TokenTooLong => "token_too_long",
+            VerifyErrorKind::Revoked => "revoked",
         }
     }
 }
@@ -175,6 +179,9 @@ impl fmt::Display for VerifyError {
             VerifyErrorKind::TokenTooLong => {
                 f.write_str("token is longer than this server accepts")
             }
+            VerifyErrorKind::Revoked => f.write_str(
+                "token was revoked: the participant was removed after it was issued; get a new one",
+            ),
         }
     }
 }

@@ -18,6 +18,7 @@ pub use error::{VerifyError, VerifyErrorKind};
 use self::cache::TokenCache;
 use crate::claims::Claims;
 use crate::keys::KeyRing;
+use crate::state::{unix_ms, ParticipantState};
 
 /// The default leeway on `exp`, `nbf` and `iat`: 60 seconds, as the LiveKit server.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
@@ -71,6 +72,7 @@ pub struct Verifier {
     options: Options,
     clock: Option<Clock>,
     cache: Option<Arc<TokenCache>>,
+    state: Option<ParticipantState>,
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +97,7 @@ impl Verifier {
             },
             clock: None,
             cache: None,
+            state: None,
         }
     }
 
@@ -158,6 +161,26 @@ impl Verifier {
         self
     }
 
+    /// Answer every verification that names a participant (a token with an identity and a
+    /// room) with its current state: updates made after the token was issued apply, and a
+    /// revoked token is refused with [`VerifyErrorKind::Revoked`]. See [`crate::state`].
+    ///
+    /// Applied in one place, after the signature and the times (and after a cache hit), so
+    /// that [`verify`](Self::verify), the [`AuthLayer`](crate::AuthLayer), the token cache and
+    /// [`refresh`](Self::refresh) all agree. A participant without an entry costs one atomic
+    /// load and one hash probe.
+    #[must_use]
+    pub fn with_participant_state(mut self, state: ParticipantState) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// The participant state this verifier applies, if any.
+    #[must_use]
+    pub fn participant_state(&self) -> Option<&ParticipantState> {
+        self.state.as_ref()
+    }
+
     /// How many tokens the cache holds now (0 without a cache).
     #[must_use]
     pub fn cached_tokens(&self) -> usize {
@@ -189,7 +212,15 @@ impl Verifier {
         token: &[u8],
         now: SystemTime,
     ) -> Result<Claims, VerifyError> {
-        let now = unix_seconds(now);
+        let claims = self.verify_token(token, unix_seconds(now))?;
+        match &self.state {
+            None => Ok(claims),
+            Some(state) => state.apply_at(claims, unix_ms(now)),
+        }
+    }
+
+    /// The token's own claims, from the cache or verified (signature, times, audience).
+    fn verify_token(&self, token: &[u8], now: f64) -> Result<Claims, VerifyError> {
         let Some(cache) = &self.cache else {
             let keys = self.keys.load();
             return token::verify(token, &keys, &self.options, now).map(Claims::from_arc);
@@ -258,6 +289,7 @@ impl fmt::Debug for Verifier {
                 "cached_tokens",
                 &self.cache.as_ref().map(|c| (c.len(), c.bytes())),
             )
+            .field("participant_state", &self.state)
             .finish()
     }
 }

@@ -1,0 +1,322 @@
+//! Participant state after a token is issued: permission updates and revocations (spec §7).
+//!
+//! A LiveKit token is not the last word. `UpdateParticipant` changes a connected participant's
+//! name, metadata, attributes and permissions, and `RemoveParticipant` (with LiveKit Cloud's
+//! `revoke_token_ts`) cuts off its tokens. A [`ParticipantState`] holds those changes by room
+//! and identity, and a [`Verifier`](crate::Verifier) given one
+//! ([`with_participant_state`](crate::Verifier::with_participant_state)) answers every
+//! verification that names a participant with its current state: the [`Claims`] a handler
+//! gets say what the participant may do now, and a revoked token is refused
+//! ([`VerifyErrorKind::Revoked`](crate::VerifyErrorKind::Revoked), a 401 `invalid_token`).
+//!
+//! Whose tokens a change applies to, by the token's `nbf` (its issue time; none counts as 0):
+//! - an **update** applies to the participant's tokens issued before it (an `nbf` in the same
+//!   second counts as before, the conservative side); a token issued after it speaks for
+//!   itself, as a new LiveKit session starts from its token;
+//! - a **revocation** refuses the participant's tokens whose `nbf` is before its cutoff
+//!   (default now + the leeway, as `revoke_token_ts`); a token minted after the cutoff works;
+//! - **removing** a participant revokes and clears its updates.
+//!
+//! Clock skew: update times and default cutoffs are the writing host's clock, `nbf` the
+//! minting host's. A token minted by a host whose clock is behind looks older than it is, and
+//! gets updates (or a revocation) meant for earlier tokens; one whose clock is ahead looks
+//! newer, and escapes an update made in the seconds before its `nbf`. The default cutoff's
+//! leeway covers a minting host up to that far ahead. Keep the clocks in sync (NTP) to well
+//! under the leeway.
+//!
+//! The hot path reads a local snapshot: no lock, no allocation and no I/O for a participant
+//! without an entry; a participant with updates costs one copy of its claims.
+//!
+//! ```
+//! use tower_livekit_auth::state::{ParticipantPermission, ParticipantState, ParticipantUpdate, StateOptions};
+//! use tower_livekit_auth::{AccessToken, KeyRing, TrackSource, Verifier, VerifyErrorKind, VideoGrant};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = "somesecretencodedinbase62extendto32bytes";
+//! let state = ParticipantState::in_memory(StateOptions::new());
+//! let verifier = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret)?)
+//!     .with_participant_state(state.clone());
+//! let mint = |identity: &str| {
+//!     AccessToken::new("APIabcdefg", secret)
+//!         .with_identity(identity)
+//!         .with_video_grant(VideoGrant::join("myroom").with_can_publish(false))
+//!         .to_jwt()
+//! };
+//! let (alice, bob) = (mint("alice")?, mint("bob")?);
+//! assert!(!verifier.verify(&alice)?.can_publish_source(TrackSource::Camera));
+//!
+//! // Promote alice: her token, issued before, now publishes the camera.
+//! let camera = ParticipantPermission::new()
+//!     .with_can_subscribe(true)
+//!     .with_can_publish(true)
+//!     .with_can_publish_sources([TrackSource::Camera]);
+//! state.update("myroom", "alice", ParticipantUpdate::new().with_permission(camera)).await?;
+//! let claims = verifier.verify(&alice)?;
+//! assert!(claims.can_publish_source(TrackSource::Camera));
+//! assert!(!claims.can_publish_source(TrackSource::Microphone));
+//!
+//! // Remove bob: his token is refused from now on.
+//! state.remove("myroom", "bob", None).await?;
+//! assert_eq!(verifier.verify(&bob).unwrap_err().kind(), VerifyErrorKind::Revoked);
+//! # Ok(())
+//! # }
+//! ```
+
+mod entry;
+mod error;
+mod options;
+mod snapshot;
+mod update;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use error::{StateError, StateErrorKind};
+pub use options::{StateOptions, DEFAULT_MAX_ENTRIES, DEFAULT_RETENTION};
+pub use update::{ParticipantPermission, ParticipantUpdate};
+
+use self::entry::{Outcome, Write};
+use self::snapshot::{Refused, Snapshot};
+use crate::claims::Claims;
+use crate::verify::{VerifyError, VerifyErrorKind};
+
+/// The participant state: updates and revocations by room and identity. See the
+/// [module docs](self).
+///
+/// Cloning is cheap, and clones share the state: give one to the
+/// [`Verifier`](crate::Verifier) and keep one to write with. Writes are `async` for every
+/// backend, so that moving to a shared one changes a constructor, not the call sites; reads on
+/// the hot path never are.
+#[derive(Clone)]
+pub struct ParticipantState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    snapshot: Snapshot,
+    options: StateOptions,
+}
+
+impl ParticipantState {
+    /// A state held in this process only: for a single server. Every replica of a deployment
+    /// must share one state, or a removed participant just retries elsewhere.
+    #[must_use]
+    pub fn in_memory(options: StateOptions) -> Self {
+        ParticipantState {
+            inner: Arc::new(Inner {
+                snapshot: Snapshot::new(),
+                options,
+            }),
+        }
+    }
+
+    /// Applies `update` to the participant's tokens issued before now (see the
+    /// [module docs](self)). An update that changes nothing writes nothing.
+    pub async fn update(
+        &self,
+        room: &str,
+        identity: &str,
+        update: ParticipantUpdate,
+    ) -> Result<(), StateError> {
+        if update.is_empty() {
+            return check_participant(room, identity);
+        }
+        let write = Write::Update {
+            at_ms: self.now_ms(),
+            update,
+        };
+        self.write(room, identity, write).await
+    }
+
+    /// Refuses the participant's tokens issued before `cutoff` (Unix seconds; default now + the
+    /// leeway, as LiveKit's `revoke_token_ts`), and returns the cutoff. A later revocation
+    /// moves the cutoff forward; an earlier one changes nothing. The participant's updates
+    /// stay (see [`remove`](Self::remove)).
+    pub async fn revoke(
+        &self,
+        room: &str,
+        identity: &str,
+        cutoff: Option<u64>,
+    ) -> Result<u64, StateError> {
+        let (at_ms, cutoff) = self.cutoff(cutoff);
+        let write = Write::Revoke {
+            at_ms,
+            cutoff: cutoff_seconds(cutoff),
+        };
+        self.write(room, identity, write).await.map(|()| cutoff)
+    }
+
+    /// `RemoveParticipant`: revokes the participant's tokens issued before `cutoff` (as
+    /// [`revoke`](Self::revoke)) and clears its updates. Returns the cutoff.
+    pub async fn remove(
+        &self,
+        room: &str,
+        identity: &str,
+        cutoff: Option<u64>,
+    ) -> Result<u64, StateError> {
+        let (at_ms, cutoff) = self.cutoff(cutoff);
+        let write = Write::Remove {
+            at_ms,
+            cutoff: cutoff_seconds(cutoff),
+        };
+        self.write(room, identity, write).await.map(|()| cutoff)
+    }
+
+    /// What the state holds for the participant now, if anything.
+    #[must_use]
+    pub fn get(&self, room: &str, identity: &str) -> Option<ParticipantRecord> {
+        let now_ms = self.now_ms();
+        self.inner
+            .snapshot
+            .get(room, identity)
+            .filter(|entry| !entry.expired(now_ms, self.inner.options.retention_ms()))
+            .map(|entry| entry.record_view())
+    }
+
+    /// `claims` as the participant's state says they are now: what a verification answers.
+    /// For claims verified earlier and kept, such as a server's list of who joined.
+    pub fn apply(&self, claims: &Claims) -> Result<Claims, VerifyError> {
+        self.apply_at(claims.clone(), self.now_ms())
+    }
+
+    /// How many participants have entries (some may have expired and not been dropped yet).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.inner.snapshot.len()
+    }
+
+    /// Whether no participant has an entry.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The options it was made with.
+    #[must_use]
+    pub fn options(&self) -> &StateOptions {
+        &self.inner.options
+    }
+
+    /// The verifier's step, on every verification that names a participant: the claims of a
+    /// token that verified at `now_ms`, changed by the participant's updates, or refused by
+    /// its revocation.
+    #[inline]
+    pub(crate) fn apply_at(&self, claims: Claims, now_ms: i64) -> Result<Claims, VerifyError> {
+        let Some(entry) = self.inner.snapshot.get(claims.room(), claims.identity()) else {
+            return Ok(claims);
+        };
+        if entry.expired(now_ms, self.inner.options.retention_ms()) {
+            return Ok(claims);
+        }
+        match entry.apply(&claims) {
+            Outcome::Unchanged => Ok(claims),
+            // A token refreshed with the state already in it comes out the same: not a change.
+            Outcome::Updated(data) if *data == *claims.data() => Ok(claims),
+            Outcome::Updated(data) => Ok(Claims::updated(*data)),
+            Outcome::Revoked => Err(VerifyError::new(VerifyErrorKind::Revoked)),
+        }
+    }
+
+    async fn write(&self, room: &str, identity: &str, write: Write) -> Result<(), StateError> {
+        check_participant(room, identity)?;
+        let options = &self.inner.options;
+        self.inner
+            .snapshot
+            .write(
+                room,
+                identity,
+                &write,
+                self.now_ms(),
+                options.retention_ms(),
+                options.max_entries,
+            )
+            .map_err(|Refused::Full| StateError::new(StateErrorKind::Full))
+    }
+
+    fn now_ms(&self) -> i64 {
+        unix_ms(self.inner.options.now())
+    }
+
+    /// The write time and the cutoff of a revocation: `cutoff` or now + leeway (seconds).
+    fn cutoff(&self, cutoff: Option<u64>) -> (i64, u64) {
+        let now = self.inner.options.now();
+        let default = || {
+            let leeway = self.inner.options.leeway;
+            (now + leeway)
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |since| since.as_secs())
+        };
+        (unix_ms(now), cutoff.unwrap_or_else(default))
+    }
+}
+
+fn check_participant(room: &str, identity: &str) -> Result<(), StateError> {
+    if room.is_empty() || identity.is_empty() {
+        return Err(StateError::new(StateErrorKind::InvalidParticipant));
+    }
+    Ok(())
+}
+
+fn cutoff_seconds(cutoff: u64) -> i64 {
+    i64::try_from(cutoff).unwrap_or(i64::MAX)
+}
+
+/// Milliseconds since the Unix epoch (negative before it).
+pub(crate) fn unix_ms(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+impl fmt::Debug for ParticipantState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParticipantState")
+            .field("backend", &"memory")
+            .field("entries", &self.len())
+            .field("options", &self.inner.options)
+            .finish()
+    }
+}
+
+/// What the state holds for one participant: every update made to it, merged (the latest
+/// name, metadata and permission, the attribute changes), and its revocation cutoff.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParticipantRecord {
+    update: ParticipantUpdate,
+    updated_at_ms: Option<i64>,
+    revoked_before: Option<i64>,
+}
+
+impl ParticipantRecord {
+    /// The updates, merged into one.
+    #[must_use]
+    pub fn changes(&self) -> &ParticipantUpdate {
+        &self.update
+    }
+
+    /// When the last update was made, if any.
+    #[must_use]
+    pub fn updated_at(&self) -> Option<SystemTime> {
+        self.updated_at_ms.map(|ms| {
+            let magnitude = Duration::from_millis(ms.unsigned_abs());
+            if ms >= 0 {
+                UNIX_EPOCH + magnitude
+            } else {
+                UNIX_EPOCH - magnitude
+            }
+        })
+    }
+
+    /// The revocation cutoff (Unix seconds): tokens issued before it are refused.
+    #[must_use]
+    pub fn revoked_before(&self) -> Option<u64> {
+        self.revoked_before
+            .map(|cutoff| u64::try_from(cutoff).unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests;
