@@ -606,6 +606,55 @@ async fn a_refresh_keeps_the_audience_the_verifier_requires() {
 }
 
 #[tokio::test]
+async fn the_first_request_after_an_update_gets_a_token_with_the_current_state() {
+    use crate::state::{ParticipantPermission, ParticipantState, ParticipantUpdate, StateOptions};
+
+    let state = ParticipantState::in_memory(StateOptions::new().with_clock(|| at(NOW + 5)));
+    let verifier = verifier().with_participant_state(state.clone());
+    let header = HeaderName::from_static("x-livekit-refresh");
+    // A 5-minute window: this 6-hour token is nowhere near it.
+    let layer = AuthLayer::new(verifier.clone())
+        .with_refresh_header(header.clone(), Duration::from_secs(300));
+    let t = format!(
+        "Bearer {}",
+        token(VideoGrant::join("r").with_can_publish(false))
+    );
+    let refreshed = |response: Response<String>| {
+        response
+            .headers()
+            .get(&header)
+            .map(|v| v.to_str().expect("a token").to_owned())
+    };
+    let before = call(layer.layer(service_fn(echo)), get("/", Some(&t))).await;
+    assert_eq!(refreshed(before), None, "no change, far from expiry");
+    let permission = ParticipantPermission::new()
+        .with_can_subscribe(true)
+        .with_can_publish(true)
+        .with_can_publish_sources([TrackSource::Camera]);
+    state
+        .update(
+            "r",
+            "alice",
+            ParticipantUpdate::new()
+                .with_permission(permission)
+                .with_metadata("on stage"),
+        )
+        .await
+        .expect("updated");
+    let after = call(layer.layer(service_fn(echo)), get("/", Some(&t))).await;
+    let token = refreshed(after).expect("refreshed at once after the update");
+    let claims = verifier.verify(&token).expect("the refresh verifies");
+    assert!(claims.can_publish_source(TrackSource::Camera));
+    assert!(!claims.can_publish_source(TrackSource::Microphone));
+    assert_eq!(claims.metadata(), "on stage");
+    assert_eq!(
+        claims.api_key(),
+        KEY,
+        "signed with the original token's key"
+    );
+}
+
+#[tokio::test]
 async fn a_huge_refresh_window_refreshes_every_token_without_overflow() {
     let header = HeaderName::from_static("x-livekit-refresh");
     let layer = AuthLayer::new(verifier()).with_refresh_header(header.clone(), Duration::MAX);
