@@ -3,6 +3,7 @@
 
 pub(crate) mod config;
 mod publish;
+mod rooms;
 mod rtc;
 mod sandbox;
 pub(crate) mod serve;
@@ -13,10 +14,13 @@ mod whoami;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::http::HeaderName;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_livekit_auth::middleware::TokenLocation;
+use tower_livekit_auth::state::{ParticipantState, StateOptions};
 use tower_livekit_auth::webhook::WebhookLayer;
 use tower_livekit_auth::{AuthLayer, MintError, TrackSource, Verifier, VideoGrant};
 
@@ -28,39 +32,60 @@ pub(crate) const DEV_SECRET: &str = "secret";
 /// What the handlers share.
 #[derive(Clone)]
 pub(crate) struct AppState {
+    /// Verifies with `participants` applied: every route answers with the current state.
     pub(crate) verifier: Verifier,
     /// The LiveKit URL that `POST /token` hands out.
     pub(crate) public_url: Arc<str>,
-    pub(crate) rooms: twirp::Rooms,
+    pub(crate) rooms: rooms::Rooms,
+    /// Participant updates and removals after their tokens were issued.
+    pub(crate) participants: ParticipantState,
 }
 
 impl AppState {
+    /// The app's state around `verifier`, with the verifier's participant state or, if it has
+    /// none, a new in-memory one on the verifier's clock, given to it.
     pub(crate) fn new(verifier: Verifier, public_url: String) -> Self {
+        let participants = verifier.participant_state().cloned().unwrap_or_else(|| {
+            let clock = verifier.clone();
+            let options = StateOptions::new()
+                .with_leeway(verifier.leeway())
+                .with_clock(move || clock.now());
+            ParticipantState::in_memory(options)
+        });
         AppState {
-            verifier,
+            verifier: verifier.with_participant_state(participants.clone()),
             public_url: public_url.into(),
-            rooms: twirp::Rooms::default(),
+            rooms: rooms::Rooms::default(),
+            participants,
         }
     }
 }
+
+/// The response header that carries a refreshed token: within 10 minutes of expiry, and at
+/// once after the participant's state changed (the LiveKit server's refresh rules).
+pub(crate) const REFRESH_HEADER: &str = "x-livekit-refresh-token";
 
 /// Every route of the demo server. Fails only if the key ring is empty.
 pub(crate) fn router(state: AppState) -> Result<Router, MintError> {
     let verifier = state.verifier.clone();
     let token_endpoint = token::endpoint(&state)?;
+    let participant_layer = || {
+        AuthLayer::new(verifier.clone()).with_refresh_header(
+            HeaderName::from_static(REFRESH_HEADER),
+            Duration::from_secs(600),
+        )
+    };
     // `route_layer`, not `layer`: a path no route matches stays a 404 instead of becoming a 401
     // of the layer in front of the router's fallback.
     let authenticated = Router::new()
         .route("/whoami", get(whoami::whoami))
         .route("/rooms/{room}/publish", post(publish::publish))
-        .route_layer(AuthLayer::new(verifier.clone()));
+        .route_layer(participant_layer());
     // The signal connection's check: browsers cannot set headers on a WebSocket, so this route
     // also takes `?access_token=`.
     let rtc = Router::new()
         .route("/rtc/validate", get(rtc::validate))
-        .route_layer(
-            AuthLayer::new(verifier.clone()).with_token_location(TokenLocation::HeaderOrQuery),
-        );
+        .route_layer(participant_layer().with_token_location(TokenLocation::HeaderOrQuery));
     Ok(Router::new()
         .route("/", get(|| async { "OK" }))
         .route_service("/token", token_endpoint)

@@ -1,9 +1,16 @@
 //! `GET /rtc/validate`: LiveKit's connection check (spec §5), in the server's order.
 
+use axum::extract::State;
 use axum::http::StatusCode;
 use tower_livekit_auth::Claims;
 
-pub(crate) async fn validate(claims: Claims) -> (StatusCode, &'static str) {
+use super::AppState;
+
+/// Passing the check is the demo's stand-in for connecting: the participant joins its room.
+pub(crate) async fn validate(
+    State(app): State<AppState>,
+    claims: Claims,
+) -> (StatusCode, &'static str) {
     let Some(video) = claims.video() else {
         return (
             StatusCode::UNAUTHORIZED,
@@ -22,5 +29,6 @@ pub(crate) async fn validate(claims: Claims) -> (StatusCode, &'static str) {
     if claims.room().is_empty() {
         return (StatusCode::BAD_REQUEST, "no room name");
     }
+    app.rooms.join(&claims);
     (StatusCode::OK, "success")
 }

@@ -1,0 +1,417 @@
+//! The demo server's participants over real HTTP on 127.0.0.1: a participant joins with
+//! `canPublish: false`, is promoted and changed through twirp `UpdateParticipant` (JSON and
+//! protobuf), and removed through `RemoveParticipant`, which revokes its tokens. Its original
+//! token answers with the current state on every route.
+
+mod support;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/server/app/mod.rs"]
+mod app;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use livekit_protocol as proto;
+use prost::Message;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tower_livekit_auth::{AccessToken, KeyRing, Verifier, VideoGrant};
+
+const KEY: &str = "APIparticipants";
+const SECRET: &str = "participantsSecret0123456789abcdefghijklm";
+const T0: u64 = 1_763_900_000;
+
+struct Demo {
+    base: String,
+    clock: Arc<AtomicU64>,
+    http: reqwest::Client,
+}
+
+impl Demo {
+    async fn start() -> Demo {
+        let clock = Arc::new(AtomicU64::new(T0));
+        let shared = clock.clone();
+        let verifier = Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("key"))
+            .with_clock(move || UNIX_EPOCH + Duration::from_secs(shared.load(Ordering::SeqCst)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let state = app::AppState::new(verifier, format!("ws://{addr}"));
+        let router = app::router(state).expect("router");
+        tokio::spawn(app::serve::serve(
+            listener,
+            router,
+            app::serve::Timeouts::default(),
+            std::future::pending(),
+        ));
+        Demo {
+            base: format!("http://{addr}"),
+            clock,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client"),
+        }
+    }
+
+    fn at(&self, seconds: u64) {
+        self.clock.store(seconds, Ordering::SeqCst);
+    }
+
+    fn mint(&self, token: AccessToken) -> String {
+        let now = UNIX_EPOCH + Duration::from_secs(self.clock.load(Ordering::SeqCst));
+        token.to_jwt_at(now).expect("mints")
+    }
+
+    fn admin(&self) -> String {
+        self.mint(
+            AccessToken::new(KEY, SECRET)
+                .with_identity("moderator")
+                .with_video_grant(VideoGrant::admin("stage").with_room_create(true)),
+        )
+    }
+
+    fn viewer(&self, identity: &str) -> String {
+        self.mint(
+            AccessToken::new(KEY, SECRET)
+                .with_identity(identity)
+                .with_name("Viewer")
+                .with_metadata("m0")
+                .with_attributes([("seat", "12")])
+                .with_video_grant(VideoGrant::join("stage").with_can_publish(false)),
+        )
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let response = request.send().await.expect("request");
+        let headers = response.headers().clone();
+        (
+            response.status(),
+            headers,
+            response.bytes().await.expect("body").to_vec(),
+        )
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (StatusCode, String) {
+        let (status, _, body) = self
+            .send(
+                self.http
+                    .get(format!("{}{path}", self.base))
+                    .bearer_auth(token),
+            )
+            .await;
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    async fn publish(&self, token: &str, source: &str) -> StatusCode {
+        let request = self
+            .http
+            .post(format!("{}/rooms/stage/publish", self.base))
+            .bearer_auth(token)
+            .json(&json!({ "source": source }));
+        self.send(request).await.0
+    }
+
+    /// A twirp call in protobuf-JSON: the status and the answer.
+    async fn twirp(&self, method: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        let request = self
+            .http
+            .post(format!("{}/twirp/livekit.RoomService/{method}", self.base))
+            .bearer_auth(token)
+            .json(&body);
+        let (status, _, body) = self.send(request).await;
+        (status, serde_json::from_slice(&body).expect("JSON answer"))
+    }
+
+    /// A twirp call in protobuf, as the Python SDK makes it.
+    async fn twirp_protobuf<T: Message + Default>(
+        &self,
+        method: &str,
+        token: &str,
+        body: impl Message,
+    ) -> (StatusCode, Result<T, Value>) {
+        let request = self
+            .http
+            .post(format!("{}/twirp/livekit.RoomService/{method}", self.base))
+            .bearer_auth(token)
+            .header("content-type", "application/protobuf")
+            .body(body.encode_to_vec());
+        let (status, headers, body) = self.send(request).await;
+        let answer = if headers["content-type"] == "application/protobuf" {
+            Ok(T::decode(body.as_slice()).expect("protobuf answer"))
+        } else {
+            Err(serde_json::from_slice(&body).expect("a twirp error is JSON"))
+        };
+        (status, answer)
+    }
+}
+
+#[tokio::test]
+async fn a_participant_is_promoted_changed_and_removed_after_its_token_was_issued() {
+    let demo = Demo::start().await;
+    let admin = demo.admin();
+    let viewer = demo.viewer("vic");
+    assert_eq!(
+        demo.get("/rtc/validate", &viewer).await.0,
+        StatusCode::OK,
+        "vic joins"
+    );
+    assert_eq!(demo.publish(&viewer, "camera").await, StatusCode::FORBIDDEN);
+
+    demo.at(T0 + 10);
+    let (status, info) = demo
+        .twirp(
+            "UpdateParticipant",
+            &admin,
+            json!({
+                "room": "stage", "identity": "vic", "metadata": "on stage",
+                "attributes": {"role": "speaker", "seat": ""},
+                "permission": {"canSubscribe": true, "canPublish": true, "canPublishData": true,
+                               "canPublishSources": ["CAMERA"]}
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    assert_eq!(info["identity"], "vic");
+    assert_eq!(info["metadata"], "on stage");
+    assert_eq!(info["name"], "Viewer", "an empty name changes nothing");
+    assert_eq!(info["attributes"], json!({"role": "speaker"}));
+    assert_eq!(info["permission"]["canPublish"], true);
+    assert_eq!(info["permission"]["canPublishSources"], json!(["CAMERA"]));
+    assert_eq!(info["state"], "ACTIVE");
+    assert!(
+        info["joinedAt"].as_str().is_some(),
+        "int64 as a string: {info}"
+    );
+
+    // The same original token, now: camera yes, microphone no, the new metadata on /whoami.
+    assert_eq!(
+        demo.publish(&viewer, "camera").await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        demo.publish(&viewer, "microphone").await,
+        StatusCode::FORBIDDEN
+    );
+    let (status, whoami) = demo.get("/whoami", &viewer).await;
+    assert_eq!(status, StatusCode::OK);
+    let whoami: Value = serde_json::from_str(&whoami).expect("JSON");
+    assert_eq!(whoami["metadata"], "on stage");
+    assert_eq!(whoami["attributes"], json!({"role": "speaker"}));
+
+    let (status, got) = demo
+        .twirp(
+            "GetParticipant",
+            &admin,
+            json!({"room": "stage", "identity": "vic"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &got["metadata"]),
+        (StatusCode::OK, &json!("on stage"))
+    );
+    let (_, list) = demo
+        .twirp("ListParticipants", &admin, json!({"room": "stage"}))
+        .await;
+    assert_eq!(list["participants"].as_array().map(Vec::len), Some(1));
+
+    // Removed: the original token is refused on every route.
+    let (status, _) = demo
+        .twirp(
+            "RemoveParticipant",
+            &admin,
+            json!({"room": "stage", "identity": "vic"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        demo.get("/rtc/validate", &viewer).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        demo.get("/whoami", &viewer).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        demo.publish(&viewer, "camera").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, list) = demo
+        .twirp("ListParticipants", &admin, json!({"room": "stage"}))
+        .await;
+    // protobuf-JSON leaves an empty list out.
+    assert_eq!(
+        list["participants"].as_array().map_or(0, Vec::len),
+        0,
+        "{list}"
+    );
+    let (status, missing) = demo
+        .twirp(
+            "GetParticipant",
+            &admin,
+            json!({"room": "stage", "identity": "vic"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &missing["code"]),
+        (StatusCode::NOT_FOUND, &json!("not_found"))
+    );
+
+    // The cutoff is now + 60 s: a token minted after it works again, with its own grants.
+    demo.at(T0 + 10 + 60);
+    let fresh = demo.viewer("vic");
+    assert_eq!(demo.get("/rtc/validate", &fresh).await.0, StatusCode::OK);
+    assert_eq!(
+        demo.publish(&fresh, "camera").await,
+        StatusCode::FORBIDDEN,
+        "its own grants"
+    );
+}
+
+#[tokio::test]
+async fn remove_participant_honours_revoke_token_ts() {
+    let demo = Demo::start().await;
+    let admin = demo.admin();
+    let early = demo.viewer("eve");
+    demo.at(T0 + 100);
+    let late = demo.viewer("eve");
+    assert_eq!(demo.get("/rtc/validate", &late).await.0, StatusCode::OK);
+    let (status, _) = demo
+        .twirp(
+            "RemoveParticipant",
+            &admin,
+            json!({"room": "stage", "identity": "eve", "revokeTokenTs": (T0 + 50).to_string()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        demo.get("/whoami", &early).await.0,
+        StatusCode::UNAUTHORIZED,
+        "issued before the cutoff"
+    );
+    assert_eq!(
+        demo.get("/whoami", &late).await.0,
+        StatusCode::OK,
+        "issued after it"
+    );
+}
+
+#[tokio::test]
+async fn protobuf_requests_get_protobuf_answers_and_json_errors() {
+    let demo = Demo::start().await;
+    let admin = demo.admin();
+    let viewer = demo.viewer("pat");
+    assert_eq!(demo.get("/rtc/validate", &viewer).await.0, StatusCode::OK);
+    demo.at(T0 + 5);
+    let request = proto::UpdateParticipantRequest {
+        room: "stage".into(),
+        identity: "pat".into(),
+        name: "Pat".into(),
+        permission: Some(proto::ParticipantPermission {
+            can_subscribe: true,
+            can_publish: true,
+            can_publish_sources: vec![proto::TrackSource::Microphone as i32],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let (status, answer) = demo
+        .twirp_protobuf::<proto::ParticipantInfo>("UpdateParticipant", &admin, request)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let info = answer.expect("a ParticipantInfo");
+    assert_eq!((info.identity.as_str(), info.name.as_str()), ("pat", "Pat"));
+    let permission = info.permission.expect("permission");
+    assert!(permission.can_publish && !permission.can_publish_data);
+    assert_eq!(
+        permission.can_publish_sources,
+        [proto::TrackSource::Microphone as i32]
+    );
+    assert_eq!(
+        demo.publish(&viewer, "microphone").await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(demo.publish(&viewer, "camera").await, StatusCode::FORBIDDEN);
+
+    let unknown = proto::RoomParticipantIdentity {
+        room: "stage".into(),
+        identity: "nobody".into(),
+        revoke_token_ts: 0,
+    };
+    let (status, answer) = demo
+        .twirp_protobuf::<proto::ParticipantInfo>("GetParticipant", &admin, unknown)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(answer.expect_err("an error")["code"], "not_found");
+}
+
+#[tokio::test]
+async fn participant_methods_need_room_admin_of_that_room() {
+    let demo = Demo::start().await;
+    let other_admin =
+        demo.mint(AccessToken::new(KEY, SECRET).with_video_grant(VideoGrant::admin("other")));
+    let viewer = demo.viewer("ann");
+    assert_eq!(demo.get("/rtc/validate", &viewer).await.0, StatusCode::OK);
+    for method in [
+        "UpdateParticipant",
+        "RemoveParticipant",
+        "GetParticipant",
+        "ListParticipants",
+    ] {
+        for token in [&other_admin, &viewer] {
+            let (status, error) = demo
+                .twirp(
+                    method,
+                    token,
+                    json!({"room": "stage", "identity": "ann", "metadata": "x"}),
+                )
+                .await;
+            assert_eq!(
+                (status, &error["code"]),
+                (StatusCode::FORBIDDEN, &json!("permission_denied")),
+                "{method}"
+            );
+        }
+    }
+    assert_eq!(
+        demo.get("/whoami", &viewer).await.0,
+        StatusCode::OK,
+        "nothing was changed"
+    );
+}
+
+#[tokio::test]
+async fn the_refresh_header_after_an_update_carries_the_new_grants() {
+    let demo = Demo::start().await;
+    let admin = demo.admin();
+    let viewer = demo.viewer("rae");
+    assert_eq!(demo.get("/rtc/validate", &viewer).await.0, StatusCode::OK);
+    demo.at(T0 + 30);
+    let (status, _) = demo
+        .twirp("UpdateParticipant", &admin, json!({"room": "stage", "identity": "rae",
+            "permission": {"canSubscribe": true, "canPublish": true, "canPublishSources": ["SCREEN_SHARE"]}}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, headers, _) = demo
+        .send(
+            demo.http
+                .get(format!("{}/whoami", demo.base))
+                .bearer_auth(&viewer),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let refreshed = headers[app::REFRESH_HEADER].to_str().expect("a token");
+    assert_eq!(headers["cache-control"], "no-store");
+    let claims = Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("key"))
+        .verify_at(refreshed, UNIX_EPOCH + Duration::from_secs(T0 + 30))
+        .expect("the refresh verifies");
+    assert!(claims.can_publish_source(tower_livekit_auth::TrackSource::ScreenShare));
+    assert!(!claims.can_publish_source(tower_livekit_auth::TrackSource::Camera));
+    assert_eq!(claims.identity(), "rae");
+}
