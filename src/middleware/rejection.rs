@@ -3,13 +3,13 @@
 
 use std::fmt::{self, Write as _};
 
-use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use super::realm::Realm;
 use super::MalformedCredentials;
-use crate::verify::VerifyError;
+use crate::verify::{VerifyError, VerifyErrorKind};
 
 /// Why the [`AuthLayer`](super::AuthLayer) or a [`RequireLayer`](super::RequireLayer) refused a
 /// request.
@@ -47,6 +47,10 @@ pub enum RejectionKind {
     MalformedRequest,
     /// The token did not verify: 401, `error="invalid_token"`.
     InvalidToken,
+    /// The token cannot be judged now: the participant state it depends on is unavailable
+    /// (a fail-closed Redis backend too stale, see
+    /// `RedisOptions::with_fail_closed_after` in [`crate::state`]): 503 with `Retry-After`, gRPC `UNAVAILABLE` (14).
+    Unavailable,
     /// The token is valid but lacks a grant the route requires: 403,
     /// `error="insufficient_scope"`.
     InsufficientScope,
@@ -98,6 +102,9 @@ impl AuthRejection {
         match self.reason {
             Reason::Missing => RejectionKind::MissingToken,
             Reason::Malformed(_) => RejectionKind::MalformedRequest,
+            Reason::Invalid(err) if err.kind() == VerifyErrorKind::StateUnavailable => {
+                RejectionKind::Unavailable
+            }
             Reason::Invalid(_) => RejectionKind::InvalidToken,
             Reason::Insufficient(_) => RejectionKind::InsufficientScope,
         }
@@ -138,7 +145,8 @@ impl AuthRejection {
     }
 
     /// The gRPC status code of this rejection: 16 (`UNAUTHENTICATED`) for a missing, malformed
-    /// or invalid token, 7 (`PERMISSION_DENIED`) for a valid token lacking the grant. The
+    /// or invalid token, 7 (`PERMISSION_DENIED`) for a valid token lacking the grant, 14
+    /// (`UNAVAILABLE`) when the participant state is unavailable. The
     /// gRPC response (see [`to_response`](Self::to_response)) carries it in `grpc-status`.
     #[must_use]
     pub fn grpc_status(&self) -> u16 {
@@ -147,6 +155,7 @@ impl AuthRejection {
             | RejectionKind::MalformedRequest
             | RejectionKind::InvalidToken => GRPC_UNAUTHENTICATED,
             RejectionKind::InsufficientScope => GRPC_PERMISSION_DENIED,
+            RejectionKind::Unavailable => GRPC_UNAVAILABLE,
         }
     }
 
@@ -162,7 +171,7 @@ impl AuthRejection {
             .unwrap_or(HeaderValue::from_static("LiveKit token refused"))
     }
 
-    /// The HTTP status of the plain-HTTP response: 401, 400 or 403. A gRPC call is answered 200
+    /// The HTTP status of the plain-HTTP response: 401, 400, 403 or 503. A gRPC call is answered 200
     /// with the code in `grpc-status` instead (see [`grpc_status`](Self::grpc_status)).
     #[must_use]
     pub fn status(&self) -> StatusCode {
@@ -170,6 +179,7 @@ impl AuthRejection {
             RejectionKind::MissingToken | RejectionKind::InvalidToken => StatusCode::UNAUTHORIZED,
             RejectionKind::MalformedRequest => StatusCode::BAD_REQUEST,
             RejectionKind::InsufficientScope => StatusCode::FORBIDDEN,
+            RejectionKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -178,7 +188,7 @@ impl AuthRejection {
     pub fn www_authenticate(&self) -> HeaderValue {
         // Built by appending (not `format!`): it is on every refused request.
         let error = match self.kind() {
-            RejectionKind::MissingToken => None,
+            RejectionKind::MissingToken | RejectionKind::Unavailable => None,
             RejectionKind::MalformedRequest => Some("invalid_request"),
             RejectionKind::InvalidToken => Some("invalid_token"),
             RejectionKind::InsufficientScope => Some("insufficient_scope"),
@@ -215,10 +225,14 @@ impl AuthRejection {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
             let status = match self.grpc_status() {
                 GRPC_PERMISSION_DENIED => HeaderValue::from_static("7"),
+                GRPC_UNAVAILABLE => HeaderValue::from_static("14"),
                 _ => HeaderValue::from_static("16"),
             };
             headers.insert(GRPC_STATUS, status);
             headers.insert(GRPC_MESSAGE, self.grpc_message());
+        } else if self.kind() == RejectionKind::Unavailable {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            *response.status_mut() = self.status();
         } else {
             headers.insert(WWW_AUTHENTICATE, self.www_authenticate());
             *response.status_mut() = self.status();
@@ -232,6 +246,8 @@ impl AuthRejection {
 const GRPC_UNAUTHENTICATED: u16 = 16;
 /// gRPC's `PERMISSION_DENIED`.
 const GRPC_PERMISSION_DENIED: u16 = 7;
+/// gRPC's `UNAVAILABLE`.
+const GRPC_UNAVAILABLE: u16 = 14;
 const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
 
@@ -364,8 +380,8 @@ mod tests {
 
     use super::*;
     use crate::middleware::{extract_token, AuthLayer, RequireLayer, TokenLocation};
-    use crate::verify::VerifyError;
-    use crate::{AccessToken, KeyRing, Verifier, VerifyErrorKind, VideoGrant};
+    use crate::verify::{VerifyError, VerifyErrorKind};
+    use crate::{AccessToken, KeyRing, Verifier, VideoGrant};
 
     fn headers(content_type: Option<&str>) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -764,6 +764,7 @@ fn every_rejection_message_is_a_valid_quoted_string() {
         VerifyErrorKind::InvalidClaim,
         VerifyErrorKind::TokenTooLong,
         VerifyErrorKind::Revoked,
+        VerifyErrorKind::StateUnavailable,
     ];
     for kind in kinds {
         match kind {
@@ -779,7 +780,8 @@ fn every_rejection_message_is_a_valid_quoted_string() {
             | VerifyErrorKind::InvalidAudience
             | VerifyErrorKind::InvalidClaim
             | VerifyErrorKind::TokenTooLong
-            | VerifyErrorKind::Revoked => {}
+            | VerifyErrorKind::Revoked
+            | VerifyErrorKind::StateUnavailable => {}
         }
         rejections.push(AuthRejection::invalid(VerifyError::new(kind), &realm));
     }

@@ -64,6 +64,11 @@ pub(crate) struct Entry {
     revoked_before: Option<i64>,
     /// When the last write was made (ms): the entry is dropped `retention` after it.
     last_write_ms: i64,
+    /// The shared backend's count of writes to this participant (0 in memory): a replica
+    /// installs an entry it fetched only if it is newer than the one it has.
+    pub(crate) version: u64,
+    /// The snapshot's install count when this entry was installed from the shared backend.
+    pub(crate) installed: u64,
 }
 
 impl Entry {
@@ -74,11 +79,36 @@ impl Entry {
             updates: Vec::new(),
             revoked_before: None,
             last_write_ms: i64::MIN,
+            version: 0,
+            installed: 0,
         }
     }
 
+    /// The entry the shared backend holds for a participant: its updates (those since its
+    /// last removal, which deleted the earlier ones) in the order they were written, then its
+    /// revocations, which only move the cutoff. (Replaying a removal's "clear the updates" by
+    /// time would wrongly clear an update a host with a slower clock wrote after it.)
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn rebuilt(
+        room: &str,
+        identity: &str,
+        version: u64,
+        updates: &[Write],
+        revocations: &[Write],
+    ) -> Self {
+        let mut entry = Entry::replayed(room, identity, updates);
+        for write in revocations {
+            entry.last_write_ms = entry.last_write_ms.max(write.at_ms());
+            if let Write::Revoke { cutoff, .. } | Write::Remove { cutoff, .. } = write {
+                entry.revoke(*cutoff);
+            }
+        }
+        entry.version = version;
+        entry
+    }
+
     /// The entry that `writes` make, in order.
-    #[allow(dead_code)] // for the Redis backend, next
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn replayed<'a>(
         room: &str,
         identity: &str,

@@ -20,6 +20,8 @@ pub enum StateErrorKind {
     Full,
     /// The backend (Redis) could not be reached or refused the write.
     Unavailable,
+    /// The backend's configuration is wrong (a Redis URL redis-rs does not read).
+    InvalidConfig,
 }
 
 impl StateError {
@@ -28,7 +30,7 @@ impl StateError {
     }
 
     /// An error with a detail for the operator (never a secret or a token).
-    #[allow(dead_code)] // for the Redis backend, next
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn with_detail(kind: StateErrorKind, detail: impl Into<String>) -> Self {
         StateError {
             kind,
@@ -56,6 +58,9 @@ impl fmt::Display for StateError {
             StateErrorKind::Unavailable => {
                 "participant state is unavailable: its backend could not be reached; nothing was \
                  written, try again"
+            }
+            StateErrorKind::InvalidConfig => {
+                "participant state: the backend's configuration is wrong"
             }
         })?;
         if let Some(detail) = &self.detail {

@@ -66,6 +66,8 @@
 mod entry;
 mod error;
 mod options;
+#[cfg(feature = "redis")]
+mod redis;
 mod snapshot;
 mod update;
 
@@ -76,6 +78,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub use error::{StateError, StateErrorKind};
 pub use options::{StateOptions, DEFAULT_MAX_ENTRIES, DEFAULT_RETENTION};
 pub use update::{ParticipantPermission, ParticipantUpdate};
+
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis::RedisOptions;
 
 use self::entry::{Outcome, Write};
 use self::snapshot::{Refused, Snapshot};
@@ -97,19 +103,93 @@ pub struct ParticipantState {
 struct Inner {
     snapshot: Snapshot,
     options: StateOptions,
+    backend: Backend,
+}
+
+/// Where writes go.
+enum Backend {
+    /// This process only.
+    Memory,
+    /// Redis, shared by every replica (feature `redis`).
+    #[cfg(feature = "redis")]
+    Redis(self::redis::RedisBackend),
 }
 
 impl ParticipantState {
     /// A state held in this process only: for a single server. Every replica of a deployment
-    /// must share one state, or a removed participant just retries elsewhere.
+    /// must share one state ([`redis`](Self::redis)), or a removed participant just retries
+    /// elsewhere.
     #[must_use]
     pub fn in_memory(options: StateOptions) -> Self {
         ParticipantState {
             inner: Arc::new(Inner {
                 snapshot: Snapshot::new(),
                 options,
+                backend: Backend::Memory,
             }),
         }
+    }
+
+    /// A state shared through Redis by every replica of a deployment (feature `redis`), at
+    /// `url` as redis-rs reads it (`redis://[:password@]host[:port][/db]`, `rediss://` for
+    /// TLS). Needs a tokio runtime: it keeps a background task that follows Redis for as long
+    /// as the state lives.
+    ///
+    /// It returns once it has read the whole state from Redis, and fails if it cannot within
+    /// [`RedisOptions::with_connect_timeout`]: a replica that started without the state would
+    /// accept revoked tokens. After that:
+    ///
+    /// - **Writes** go to Redis first and are reported done only once Redis has them; while
+    ///   Redis is unreachable they fail with [`StateErrorKind::Unavailable`] (within the write
+    ///   timeout) and nothing is written anywhere.
+    /// - **Reads** (every verification) use the local snapshot and never wait on Redis. It is
+    ///   kept current by Redis pub/sub and resynchronised from Redis after every reconnect and
+    ///   every [`RedisOptions::with_resync_interval`] (5 s): a replica that missed an
+    ///   announcement converges within that bound.
+    /// - **Redis unreachable**: tokens keep verifying against the last known state (fail
+    ///   open), or, with [`RedisOptions::with_fail_closed_after`], participants' tokens are
+    ///   refused with 503 once the snapshot is that stale. The task reconnects with backoff
+    ///   and resynchronises; every replica converges once Redis is back.
+    /// - **Redis restarted with its data lost** (no persistence): after the resync every
+    ///   replica holds what Redis holds, nothing: updates and revocations made before are
+    ///   gone, and a removed participant's old token works again until it expires. The crate
+    ///   does not pretend otherwise. Run Redis with persistence (`appendonly yes`,
+    ///   `appendfsync everysec` or `always`) and replication if revocations must survive.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use tower_livekit_auth::state::{ParticipantState, RedisOptions, StateOptions};
+    ///
+    /// # async fn run() -> Result<(), tower_livekit_auth::state::StateError> {
+    /// let state = ParticipantState::redis(
+    ///     "redis://:s3cret@127.0.0.1:6379/0",
+    ///     StateOptions::new(),
+    ///     RedisOptions::new().with_prefix("my-app").with_fail_closed_after(Duration::from_secs(30)),
+    /// )
+    /// .await?;
+    /// state.remove("myroom", "bob", None).await?; // on every replica
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub async fn redis(
+        url: &str,
+        options: StateOptions,
+        redis: RedisOptions,
+    ) -> Result<Self, StateError> {
+        let client = self::redis::client(url)?;
+        let (backend, sync) = self::redis::RedisBackend::new(client, redis)?;
+        let inner = Arc::new(Inner {
+            snapshot: Snapshot::new(),
+            options,
+            backend: Backend::Redis(backend),
+        });
+        sync.start(&inner);
+        if let Backend::Redis(backend) = &inner.backend {
+            backend.first_sync().await?;
+        }
+        Ok(ParticipantState { inner })
     }
 
     /// Applies `update` to the participant's tokens issued before now (see the
@@ -204,6 +284,13 @@ impl ParticipantState {
     /// its revocation.
     #[inline]
     pub(crate) fn apply_at(&self, claims: Claims, now_ms: i64) -> Result<Claims, VerifyError> {
+        #[cfg(feature = "redis")]
+        if let Backend::Redis(backend) = &self.inner.backend {
+            let names_participant = !claims.room().is_empty() && !claims.identity().is_empty();
+            if names_participant && backend.health.too_stale(now_ms) {
+                return Err(VerifyError::new(VerifyErrorKind::StateUnavailable));
+            }
+        }
         let Some(entry) = self.inner.snapshot.get(claims.room(), claims.identity()) else {
             return Ok(claims);
         };
@@ -221,18 +308,30 @@ impl ParticipantState {
 
     async fn write(&self, room: &str, identity: &str, write: Write) -> Result<(), StateError> {
         check_participant(room, identity)?;
-        let options = &self.inner.options;
-        self.inner
-            .snapshot
-            .write(
-                room,
-                identity,
-                &write,
-                self.now_ms(),
-                options.retention_ms(),
-                options.max_entries,
-            )
-            .map_err(|Refused::Full| StateError::new(StateErrorKind::Full))
+        let inner = &*self.inner;
+        let options = &inner.options;
+        match &inner.backend {
+            Backend::Memory => inner
+                .snapshot
+                .write(
+                    room,
+                    identity,
+                    &write,
+                    self.now_ms(),
+                    options.retention_ms(),
+                    options.max_entries,
+                )
+                .map_err(|Refused::Full| StateError::new(StateErrorKind::Full)),
+            #[cfg(feature = "redis")]
+            Backend::Redis(backend) => {
+                // The bound is this replica's view of the shared state.
+                let known = inner.snapshot.get(room, identity).is_some();
+                if !known && inner.snapshot.len() >= options.max_entries {
+                    return Err(StateError::new(StateErrorKind::Full));
+                }
+                backend.write(inner, room, identity, &write).await
+            }
+        }
     }
 
     fn now_ms(&self) -> i64 {
@@ -273,8 +372,13 @@ pub(crate) fn unix_ms(time: SystemTime) -> i64 {
 
 impl fmt::Debug for ParticipantState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let backend = match &self.inner.backend {
+            Backend::Memory => "memory",
+            #[cfg(feature = "redis")]
+            Backend::Redis(_) => "redis",
+        };
         f.debug_struct("ParticipantState")
-            .field("backend", &"memory")
+            .field("backend", &backend)
             .field("entries", &self.len())
             .field("options", &self.inner.options)
             .finish()

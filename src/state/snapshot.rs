@@ -3,7 +3,7 @@
 //! allocation, no I/O. A write copies one shard (the `Arc`s of its entries, not the entries)
 //! and swaps it in, so a reader sees the shard before or after a write, never a mix.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arc_swap::ArcSwap;
@@ -23,6 +23,9 @@ pub(crate) struct Snapshot {
     /// hash would still let an issuer of tokens aim at one bucket.
     hasher: DefaultHashBuilder,
     len: AtomicUsize,
+    /// Counts installs from the shared backend, so that a resync keeps what was installed
+    /// while it scanned.
+    installs: AtomicU64,
     /// Writers take turns (writes are rare); readers never take it.
     writing: Mutex<()>,
 }
@@ -42,6 +45,7 @@ impl Snapshot {
                 .collect(),
             hasher: DefaultHashBuilder::default(),
             len: AtomicUsize::new(0),
+            installs: AtomicU64::new(0),
             writing: Mutex::new(()),
         }
     }
@@ -124,17 +128,24 @@ impl Snapshot {
         Ok(())
     }
 
-    /// Puts `entry` (or nothing) in place of whatever `room` and `identity` had: the Redis
-    /// backend's way to install an entry it rebuilt from Redis. Never refused for room: the
-    /// writer checked, and a revocation must not be lost.
-    #[allow(dead_code)] // for the Redis backend, next
+    /// Installs `entry` (or, for `None`, drops the participant's), unless the snapshot holds a
+    /// newer version of it: the shared backend's way to put an entry it rebuilt from the
+    /// store, whichever of two fetches of it arrives last. Never refused for room: the writer
+    /// checked, and a revocation must not be lost.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn put(&self, room: &str, identity: &str, entry: Option<Entry>) {
         let _writing = self.lock();
+        let installed = self.installs.fetch_add(1, Ordering::Relaxed) + 1;
+        let entry = entry.map(|mut entry| {
+            entry.installed = installed;
+            entry
+        });
         let hash = self.hash(room, identity);
         let shard = self.shard(hash);
         let mut table = Shard::clone(&shard.load());
         let eq = |e: &Arc<Entry>| e.room == room && e.identity == identity;
         match (table.find_entry(hash, eq), entry) {
+            (Ok(found), Some(entry)) if found.get().version > entry.version => return,
             (Ok(mut found), Some(entry)) => *found.get_mut() = Arc::new(entry),
             (Ok(found), None) => {
                 found.remove();
@@ -149,22 +160,41 @@ impl Snapshot {
         shard.store(Arc::new(table));
     }
 
-    /// Replaces every entry with `entries` at once (shard by shard): a resynchronisation.
-    #[allow(dead_code)] // for the Redis backend, next
-    pub(crate) fn replace_all(&self, entries: impl IntoIterator<Item = Entry>) {
+    /// How many installs [`put`](Self::put) has made: a resync reads it before it scans.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn installs(&self) -> u64 {
+        self.installs.load(Ordering::Relaxed)
+    }
+
+    /// Replaces every entry with `entries`, what the shared backend holds: a
+    /// resynchronisation. An entry installed after `started` (see [`installs`](Self::installs))
+    /// is newer than the scan and stays, the newer version winning where both have one; any
+    /// other entry not in `entries` is gone from the backend and goes (a backend that lost its
+    /// data loses the revocations with it: nothing here pretends otherwise).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn resync(&self, entries: impl IntoIterator<Item = Entry>, started: u64) {
         let _writing = self.lock();
         let mut tables: Vec<Shard> = (0..SHARDS).map(|_| HashTable::new()).collect();
         let mut len = 0;
-        for entry in entries {
+        let mut install = |entry: Arc<Entry>, tables: &mut Vec<Shard>| {
             let hash = self.hash(&entry.room, &entry.identity);
             let table = &mut tables[(hash >> 32) as usize % SHARDS];
             let eq = |e: &Arc<Entry>| e.room == entry.room && e.identity == entry.identity;
             match table.find_entry(hash, eq) {
-                Ok(mut found) => *found.get_mut() = Arc::new(entry),
+                Ok(found) if found.get().version >= entry.version => {}
+                Ok(mut found) => *found.get_mut() = entry,
                 Err(_) => {
-                    table.insert_unique(hash, Arc::new(entry), |e| self.hash(&e.room, &e.identity));
+                    table.insert_unique(hash, entry, |e| self.hash(&e.room, &e.identity));
                     len += 1;
                 }
+            }
+        };
+        for entry in entries {
+            install(Arc::new(entry), &mut tables);
+        }
+        for shard in self.shards.iter() {
+            for entry in shard.load().iter().filter(|e| e.installed > started) {
+                install(entry.clone(), &mut tables);
             }
         }
         for (shard, table) in self.shards.iter().zip(tables) {
@@ -173,8 +203,8 @@ impl Snapshot {
         self.len.store(len, Ordering::Relaxed);
     }
 
-    /// Every entry now (for a resynchronisation to compare with, and for tests).
-    #[allow(dead_code)] // for the Redis backend, next
+    /// Every entry now.
+    #[cfg(test)]
     pub(crate) fn entries(&self) -> Vec<Arc<Entry>> {
         self.shards
             .iter()
@@ -259,17 +289,49 @@ mod tests {
     }
 
     #[test]
+    fn an_older_version_never_replaces_a_newer_one() {
+        let snapshot = Snapshot::new();
+        let versioned = |version: u64, cutoff: i64| {
+            let mut entry = Entry::replayed("r", "a", &[Write::Revoke { at_ms: 0, cutoff }]);
+            entry.version = version;
+            entry
+        };
+        snapshot.put("r", "a", Some(versioned(2, 20)));
+        snapshot.put("r", "a", Some(versioned(1, 10)));
+        assert_eq!(snapshot.get("r", "a").map(|e| e.version), Some(2));
+        snapshot.put("r", "a", Some(versioned(3, 30)));
+        assert_eq!(snapshot.get("r", "a").map(|e| e.version), Some(3));
+    }
+
+    #[test]
+    fn a_resync_keeps_what_was_installed_while_it_scanned() {
+        let snapshot = Snapshot::new();
+        snapshot.put("r", "old", Some(Entry::new("r", "old")));
+        let started = snapshot.installs();
+        // Installed during the scan, and missing from what the scan found: kept.
+        snapshot.put("r", "new", Some(Entry::new("r", "new")));
+        snapshot.resync([Entry::new("r", "other")], started);
+        assert!(snapshot.get("r", "new").is_some());
+        assert!(snapshot.get("r", "other").is_some());
+        assert!(
+            snapshot.get("r", "old").is_none(),
+            "gone from the backend, gone here"
+        );
+        assert_eq!(snapshot.len(), 2);
+    }
+
+    #[test]
     fn put_and_replace_all_install_entries_as_given() {
         let snapshot = Snapshot::new();
         snapshot.put("r", "a", Some(Entry::new("r", "a")));
         assert_eq!(snapshot.len(), 1);
         snapshot.put("r", "a", None);
         assert_eq!(snapshot.len(), 0);
-        snapshot.replace_all((0..1000).map(|i| Entry::new("r", &format!("p{i}"))));
+        snapshot.resync((0..1000).map(|i| Entry::new("r", &format!("p{i}"))), 0);
         assert_eq!(snapshot.len(), 1000);
         assert_eq!(snapshot.entries().len(), 1000);
         assert!(snapshot.get("r", "p999").is_some());
-        snapshot.replace_all([]);
+        snapshot.resync([], snapshot.installs());
         assert!(snapshot.get("r", "p999").is_none() && snapshot.len() == 0);
     }
 }

@@ -55,6 +55,9 @@ pub enum VerifyErrorKind {
     /// The participant was removed (or its tokens revoked) after this token was issued: see
     /// [`crate::state`].
     Revoked,
+    /// The participant state is too stale to answer for this participant (its Redis backend
+    /// has not synchronised for longer than the fail-closed limit): a 503, try again.
+    StateUnavailable,
 }
 
 impl VerifyErrorKind {
@@ -75,6 +78,7 @@ impl VerifyErrorKind {
             VerifyErrorKind::InvalidClaim => "invalid_claim",
             VerifyErrorKind::TokenTooLong => "token_too_long",
             VerifyErrorKind::Revoked => "revoked",
+            VerifyErrorKind::StateUnavailable => "state_unavailable",
         }
     }
 }
@@ -182,6 +186,9 @@ impl fmt::Display for VerifyError {
             VerifyErrorKind::Revoked => f.write_str(
                 "token was revoked: the participant was removed after it was issued; get a new one",
             ),
+            VerifyErrorKind::StateUnavailable => {
+                f.write_str("the participant state is unavailable right now; try again shortly")
+            }
         }
     }
 }
