@@ -1,5 +1,6 @@
 pub mod fixtures;
 pub mod oracle;
+pub mod redis;
 
 /// RFC 6750 §2.1 `b64token`: what a bearer credential may contain. Written here from the RFC,
 /// apart from the crate's own check, to predict 400 (not a token at all) versus 401.
