@@ -23,16 +23,22 @@ use tower_livekit_auth::Verifier;
 struct Args {
     bind: SocketAddr,
     public_url: Option<String>,
+    redis: Option<String>,
 }
 
-const USAGE: &str = "usage: server [--bind ADDR] [--public-url URL]
+const USAGE: &str = "usage: server [--bind ADDR] [--public-url URL] [--redis URL]
   --bind ADDR        address to listen on (default 127.0.0.1:7880)
-  --public-url URL   the LiveKit URL handed out by POST /token (default ws://ADDR)";
+  --public-url URL   the LiveKit URL handed out by POST /token (default ws://ADDR)
+  --redis URL        run as one replica of many: participants and rooms in Redis
+                     (redis://[:password@]host:port; also REDIS_URL; feature `redis`)";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         bind: SocketAddr::from(([127, 0, 0, 1], 7880)),
         public_url: None,
+        redis: std::env::var("REDIS_URL")
+            .ok()
+            .filter(|url| !url.is_empty()),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -45,6 +51,7 @@ fn parse_args() -> Result<Args, String> {
                 })?;
             }
             "--public-url" => args.public_url = Some(value("--public-url")?),
+            "--redis" => args.redis = Some(value("--redis")?),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -87,7 +94,13 @@ async fn main() -> ExitCode {
     };
     let addr = listener.local_addr().unwrap_or(args.bind);
     let public_url = args.public_url.unwrap_or_else(|| format!("ws://{addr}"));
-    let state = app::AppState::new(Verifier::new(keys), public_url);
+    let state = match state(Verifier::new(keys), public_url, args.redis.as_deref()).await {
+        Ok(state) => state,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(1);
+        }
+    };
     println!("listening on http://{addr}");
     match app::curl_examples(&state, addr) {
         Ok(lines) => println!("{lines}"),
@@ -105,4 +118,29 @@ async fn main() -> ExitCode {
     };
     app::serve::serve(listener, router, app::serve::Timeouts::default(), shutdown).await;
     ExitCode::SUCCESS
+}
+
+/// The app's state: in this process, or in Redis as one replica of many.
+async fn state(
+    verifier: Verifier,
+    public_url: String,
+    redis: Option<&str>,
+) -> Result<app::AppState, String> {
+    let Some(url) = redis else {
+        return Ok(app::AppState::new(verifier, public_url));
+    };
+    #[cfg(feature = "redis")]
+    {
+        let state = app::AppState::replica(verifier, public_url, url, "livekit-demo").await?;
+        println!("participants and rooms in Redis (prefix livekit-demo)");
+        Ok(state)
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = (verifier, public_url, url);
+        Err(
+            "this build has no Redis support: cargo run --features axum,redis --example server"
+                .into(),
+        )
+    }
 }

@@ -59,6 +59,34 @@ impl AppState {
             participants,
         }
     }
+
+    /// The state of one replica of many: the participant state and the rooms in Redis at
+    /// `url`, under `prefix`, so that any replica answers any twirp call and any route.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn replica(
+        verifier: Verifier,
+        public_url: String,
+        url: &str,
+        prefix: &str,
+    ) -> Result<Self, String> {
+        let clock = verifier.clone();
+        let options = StateOptions::new()
+            .with_leeway(verifier.leeway())
+            .with_clock(move || clock.now());
+        let redis = tower_livekit_auth::state::RedisOptions::new().with_prefix(prefix);
+        let participants = ParticipantState::redis(url, options, redis)
+            .await
+            .map_err(|err| err.to_string())?;
+        let rooms = rooms::Rooms::redis(url, prefix)
+            .await
+            .map_err(|err| err.0)?;
+        Ok(AppState {
+            verifier: verifier.with_participant_state(participants.clone()),
+            public_url: public_url.into(),
+            rooms,
+            participants,
+        })
+    }
 }
 
 /// The response header that carries a refreshed token: within 10 minutes of expiry, and at

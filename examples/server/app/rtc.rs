@@ -29,6 +29,11 @@ pub(crate) async fn validate(
     if claims.room().is_empty() {
         return (StatusCode::BAD_REQUEST, "no room name");
     }
-    app.rooms.join(&claims);
-    (StatusCode::OK, "success")
+    match app.rooms.join(&claims).await {
+        Ok(()) => (StatusCode::OK, "success"),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the rooms are unavailable; try again",
+        ),
+    }
 }

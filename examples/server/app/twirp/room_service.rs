@@ -9,7 +9,7 @@ use tower_livekit_auth::state::{
 };
 use tower_livekit_auth::{Claims, TrackSource};
 
-use super::super::rooms::Joined;
+use super::super::rooms::{Joined, Unavailable};
 use super::super::AppState;
 use super::{Codec, TwirpError};
 
@@ -27,18 +27,18 @@ pub(super) async fn call(
             if request.name.is_empty() {
                 return Err(invalid("the room needs a name"));
             }
-            Ok(codec.encode(&app.rooms.create(&request)))
+            Ok(codec.encode(&app.rooms.create(&request).await.map_err(rooms_error)?))
         }
         "ListRooms" => {
             let request: proto::ListRoomsRequest = codec.decode(body)?;
             require(claims.can_list_rooms(), "roomList")?;
-            let rooms = app.rooms.list(&request.names);
+            let rooms = app.rooms.list(&request.names).await.map_err(rooms_error)?;
             Ok(codec.encode(&proto::ListRoomsResponse { rooms }))
         }
         "DeleteRoom" => {
             let request: proto::DeleteRoomRequest = codec.decode(body)?;
             require(claims.can_create_rooms(), "roomCreate")?;
-            if !app.rooms.delete(&request.room) {
+            if !app.rooms.delete(&request.room).await.map_err(rooms_error)? {
                 return Err(no_room(&request.room));
             }
             Ok(codec.encode(&proto::DeleteRoomResponse {}))
@@ -49,18 +49,22 @@ pub(super) async fn call(
             let room = app
                 .rooms
                 .set_metadata(&request.room, &request.metadata)
+                .await
+                .map_err(rooms_error)?
                 .ok_or_else(|| no_room(&request.room))?;
             Ok(codec.encode(&room))
         }
         "ListParticipants" => {
             let request: proto::ListParticipantsRequest = codec.decode(body)?;
             require(claims.is_room_admin(&request.room), "roomAdmin")?;
-            if !app.rooms.exists(&request.room) {
+            if !app.rooms.exists(&request.room).await.map_err(rooms_error)? {
                 return Err(no_room(&request.room));
             }
             let participants = app
                 .rooms
                 .participants(&request.room)
+                .await
+                .map_err(rooms_error)?
                 .iter()
                 .filter_map(|joined| info(app, joined))
                 .collect();
@@ -69,7 +73,7 @@ pub(super) async fn call(
         "GetParticipant" => {
             let request: proto::RoomParticipantIdentity = codec.decode(body)?;
             require(claims.is_room_admin(&request.room), "roomAdmin")?;
-            let joined = joined(app, &request.room, &request.identity)?;
+            let joined = joined(app, &request.room, &request.identity).await?;
             info(app, &joined)
                 .map(|info| codec.encode(&info))
                 .ok_or_else(|| not_in_room(&request.identity))
@@ -77,7 +81,7 @@ pub(super) async fn call(
         "UpdateParticipant" => {
             let request: proto::UpdateParticipantRequest = codec.decode(body)?;
             require(claims.is_room_admin(&request.room), "roomAdmin")?;
-            let joined = joined(app, &request.room, &request.identity)?;
+            let joined = joined(app, &request.room, &request.identity).await?;
             app.participants
                 .update(&request.room, &request.identity, update_of(&request))
                 .await
@@ -89,7 +93,7 @@ pub(super) async fn call(
         "RemoveParticipant" => {
             let request: proto::RoomParticipantIdentity = codec.decode(body)?;
             require(claims.is_room_admin(&request.room), "roomAdmin")?;
-            joined(app, &request.room, &request.identity)?;
+            joined(app, &request.room, &request.identity).await?;
             // `revoke_token_ts` when given, else now + leeway (LiveKit Cloud's rule). The
             // revocation is written first: if it fails, the participant stays in the room.
             let cutoff = u64::try_from(request.revoke_token_ts)
@@ -99,7 +103,10 @@ pub(super) async fn call(
                 .remove(&request.room, &request.identity, cutoff)
                 .await
                 .map_err(state_error)?;
-            app.rooms.leave(&request.room, &request.identity);
+            app.rooms
+                .leave(&request.room, &request.identity)
+                .await
+                .map_err(rooms_error)?;
             Ok(codec.encode(&proto::RemoveParticipantResponse {}))
         }
         _ => Err(TwirpError::new(
@@ -142,10 +149,16 @@ fn not_in_room(identity: &str) -> TwirpError {
     )
 }
 
-fn joined(app: &AppState, room: &str, identity: &str) -> Result<Joined, TwirpError> {
+async fn joined(app: &AppState, room: &str, identity: &str) -> Result<Joined, TwirpError> {
     app.rooms
         .participant(room, identity)
+        .await
+        .map_err(rooms_error)?
         .ok_or_else(|| not_in_room(identity))
+}
+
+fn rooms_error(err: Unavailable) -> TwirpError {
+    TwirpError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", err.0)
 }
 
 /// A write the state did not make: the client hears why, and that nothing happened.
