@@ -49,6 +49,25 @@
 //!   tokens must not flood the logs at `info`), with the reason and the API key when known,
 //!   never the token; webhook refusals likewise. Misconfiguration the operator must fix (the
 //!   token endpoint's key gone from the ring) is an `error`.
+//! - `redis`: [`ParticipantState::redis`](state::ParticipantState::redis), the participant
+//!   state shared by every replica through Redis.
+//! - `metrics`: counters on the [`metrics`](https://docs.rs/metrics) facade (below).
+//!
+//! # Metrics
+//!
+//! With the `metrics` feature the crate emits, and the application installs the recorder
+//! (Prometheus, StatsD, ...); without a recorder each call costs one atomic load.
+//!
+//! | name | kind | labels |
+//! |---|---|---|
+//! | `livekit_auth_verifications_total` | counter | `outcome`: `accepted` or `refused`; `reason`: `none` or a [`VerifyErrorKind::as_str`]; `source`: `header`, `query`, `webhook` or `direct` (a call to [`Verifier::verify`]) |
+//! | `livekit_auth_rejections_total` | counter | `kind`: a [`RejectionKind::as_str`](middleware::RejectionKind::as_str), for every refusal of the layers (a missing or malformed credential too) |
+//! | `livekit_auth_token_cache_total` | counter | `result`: `hit` or `miss` |
+//!
+//! Every label value is one of a fixed few: never an identity, a room, a key or a path.
+//! There is no histogram of verification time: two clock readings per verification (about
+//! 40 ns on the project's machine) would be several percent of a verification, and a
+//! server's own request latency covers it.
 
 #![forbid(unsafe_code)]
 // An authorization answer ignored is the classic bug (`claims.is_room_admin(r);`), and a
@@ -62,6 +81,7 @@ pub mod claims;
 mod credentials;
 pub mod endpoint;
 pub mod keys;
+mod metrics;
 pub mod middleware;
 pub mod mint;
 pub mod state;

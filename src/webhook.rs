@@ -48,6 +48,7 @@ use tower_service::Service;
 use crate::body::{check_declared_length, read_limited, BodyError, FullBody};
 use crate::claims::Claims;
 use crate::credentials::{authorization, bearer};
+use crate::metrics::Source;
 use crate::verify::{Verifier, VerifyError};
 
 /// The default limit on a webhook body: 1 MiB.
@@ -123,7 +124,7 @@ impl WebhookVerifier {
         }
         let claims = self
             .verifier
-            .verify_bytes_at(token, now)
+            .verify_bytes_at(token, now, Source::Webhook)
             .map_err(|err| WebhookError {
                 kind: WebhookErrorKind::InvalidToken,
                 verify: Some(err),

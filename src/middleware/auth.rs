@@ -215,7 +215,10 @@ impl Config {
                 Err(AuthRejection::missing(&self.realm))
             };
         };
-        match self.verifier.verify_bytes_at(token.as_bytes(), now) {
+        match self
+            .verifier
+            .verify_bytes_at(token.as_bytes(), now, token.source())
+        {
             Ok(claims) => Ok(Some(claims)),
             // Characters no token can have make the request malformed (400) rather than the
             // token invalid (401). Decided here, once, and only when verification failed: a

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use http::HeaderMap;
 
 use crate::credentials::{authorization, bearer, MalformedCredentials};
+use crate::metrics::Source;
 
 /// Where a token may come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -76,6 +77,14 @@ impl FoundToken<'_> {
         match self {
             FoundToken::Header(token) => token,
             FoundToken::Query(token) => token.as_bytes(),
+        }
+    }
+
+    /// Where it came from, for metrics.
+    pub(crate) fn source(&self) -> Source {
+        match self {
+            FoundToken::Header(_) => Source::Header,
+            FoundToken::Query(_) => Source::Query,
         }
     }
 

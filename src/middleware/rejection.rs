@@ -36,6 +36,20 @@ enum Reason {
     Insufficient(&'static str),
 }
 
+impl RejectionKind {
+    /// A stable snake_case name, for logs and metrics.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RejectionKind::MissingToken => "missing_token",
+            RejectionKind::MalformedRequest => "malformed_request",
+            RejectionKind::InvalidToken => "invalid_token",
+            RejectionKind::Unavailable => "unavailable",
+            RejectionKind::InsufficientScope => "insufficient_scope",
+        }
+    }
+}
+
 /// What kind of [`AuthRejection`] this is, with its HTTP status (RFC 6750 §3.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -350,6 +364,7 @@ pub(crate) fn respond<B, H: OnRejection<B>>(
     api_key: Option<&str>,
 ) -> Response<B> {
     let rejection = rejection.for_request(headers);
+    crate::metrics::rejection(rejection.kind());
     // `debug`, not `info`: a flood of bad tokens must not become a flood of log lines. What a
     // refusal says is in the response and its `AuthRejection`; count them with metrics.
     #[cfg(feature = "tracing")]

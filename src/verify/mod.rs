@@ -18,6 +18,7 @@ pub use error::{VerifyError, VerifyErrorKind};
 use self::cache::TokenCache;
 use crate::claims::Claims;
 use crate::keys::KeyRing;
+use crate::metrics::{self, Source};
 use crate::state::{unix_ms, ParticipantState};
 
 /// The default leeway on `exp`, `nbf` and `iat`: 60 seconds, as the LiveKit server.
@@ -201,7 +202,7 @@ impl Verifier {
 
     /// Verifies `token` as if the time were `now`.
     pub fn verify_at(&self, token: &str, now: SystemTime) -> Result<Claims, VerifyError> {
-        self.verify_bytes_at(token.as_bytes(), now)
+        self.verify_bytes_at(token.as_bytes(), now, Source::Direct)
     }
 
     /// [`verify_at`](Self::verify_at) for a token still in bytes, as a header value holds it:
@@ -211,12 +212,16 @@ impl Verifier {
         &self,
         token: &[u8],
         now: SystemTime,
+        source: Source,
     ) -> Result<Claims, VerifyError> {
-        let claims = self.verify_token(token, unix_seconds(now))?;
-        match &self.state {
-            None => Ok(claims),
-            Some(state) => state.apply_at(claims, unix_ms(now)),
-        }
+        let verified = self
+            .verify_token(token, unix_seconds(now))
+            .and_then(|claims| match &self.state {
+                None => Ok(claims),
+                Some(state) => state.apply_at(claims, unix_ms(now)),
+            });
+        metrics::verification(verified.as_ref().err().map(VerifyError::kind), source);
+        verified
     }
 
     /// The token's own claims, from the cache or verified (signature, times, audience).
@@ -225,7 +230,9 @@ impl Verifier {
             let keys = self.keys.load();
             return token::verify(token, &keys, &self.options, now).map(Claims::from_arc);
         };
-        if let Some(claims) = cache.get(token) {
+        let hit = cache.get(token);
+        metrics::cache(hit.is_some());
+        if let Some(claims) = hit {
             token::check_claims(claims.data(), &self.options, now)?;
             return Ok(claims);
         }
