@@ -7,7 +7,7 @@
 //! ([`with_participant_state`](crate::Verifier::with_participant_state)) answers every
 //! verification that names a participant with its current state: the [`Claims`] a handler
 //! gets say what the participant may do now, and a revoked token is refused
-//! ([`VerifyErrorKind::Revoked`](crate::VerifyErrorKind::Revoked), a 401 `invalid_token`).
+//! ([`VerifyErrorKind::Revoked`], a 401 `invalid_token`).
 //!
 //! Whose tokens a change applies to, by the token's `nbf` (its issue time; none counts as 0):
 //! - an **update** applies to the participant's tokens issued before it (an `nbf` in the same
