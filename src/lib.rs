@@ -49,7 +49,7 @@
 //!   tokens must not flood the logs at `info`), with the reason and the API key when known,
 //!   never the token; webhook refusals likewise. Misconfiguration the operator must fix (the
 //!   token endpoint's key gone from the ring) is an `error`.
-//! - `redis`: [`ParticipantState::redis`](state::ParticipantState::redis), the participant
+//! - `redis`: `ParticipantState::redis` in [`state`], the participant
 //!   state shared by every replica through Redis.
 //! - `metrics`: counters on the [`metrics`](https://docs.rs/metrics) facade (below).
 //!

@@ -267,7 +267,7 @@ impl RequireLayer<Grant> {
 
 impl RequireLayer<RoomAdmin> {
     /// Requires room admin of the room the request names, as `room` finds it: the route's own
-    /// template ([`RoomFrom::template`]), axum's matched route ([`RoomFrom::path_param`],
+    /// template ([`RoomFrom::template`]), axum's matched route (`RoomFrom::path_param`,
     /// feature `axum`), or a function. A request that names no room is refused.
     ///
     /// The handler must act on the room this checks: read it from the same route parameter
