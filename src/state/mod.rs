@@ -117,8 +117,8 @@ enum Backend {
 
 impl ParticipantState {
     /// A state held in this process only: for a single server. Every replica of a deployment
-    /// must share one state (`ParticipantState::redis`, feature `redis`), or a removed participant just retries
-    /// elsewhere.
+    /// must share one state (`ParticipantState::redis`, feature `redis`), or a removed
+    /// participant just retries elsewhere.
     #[must_use]
     pub fn in_memory(options: StateOptions) -> Self {
         ParticipantState {
