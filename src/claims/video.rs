@@ -131,13 +131,21 @@ impl VideoGrant {
         mut self,
         sources: impl IntoIterator<Item = TrackSource>,
     ) -> Self {
+        self.set_can_publish_sources(sources);
+        self
+    }
+
+    /// `canPublishSources`, written as the sources' names.
+    pub(crate) fn set_can_publish_sources(
+        &mut self,
+        sources: impl IntoIterator<Item = TrackSource>,
+    ) {
         self.can_publish_sources = Some(
             sources
                 .into_iter()
                 .map(|source| source.as_str().to_owned())
                 .collect(),
         );
-        self
     }
 
     /// `roomCreate`: create and delete rooms.
