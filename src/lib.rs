@@ -75,7 +75,7 @@ pub use middleware::{AuthLayer, RequireLayer};
 pub use mint::{AccessToken, MintError, MintErrorKind};
 pub use verify::{Verifier, VerifyError, VerifyErrorKind};
 
-/// The README's example, compiled as a doc test so that it stays true.
-#[cfg(doctest)]
+/// The README's example, compiled as a doc test so that it stays true (it is an axum app).
+#[cfg(all(doctest, feature = "axum"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
