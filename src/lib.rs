@@ -49,11 +49,15 @@
 //!   token endpoint's key gone from the ring) is an `error`.
 
 #![forbid(unsafe_code)]
+// docs.rs (`[package.metadata.docs.rs]`) builds with every feature and `--cfg docsrs`: each
+// feature-gated item then shows the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // An authorization answer ignored is the classic bug (`claims.is_room_admin(r);`), and a
 // builder dropped unused configures nothing: every such value must be used.
 #![warn(clippy::must_use_candidate, clippy::return_self_not_must_use)]
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 pub mod body;
 pub mod claims;
