@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The crate with no features, with each feature alone, and with all of them: each combination
+# lints clean (every target) and passes its unit and integration tests. The features come from
+# Cargo.toml's [features] (via `cargo metadata`), so a new feature is covered without editing this.
+# Doc tests run once, with all features, in ./scripts/test.
+#
+# Usage: scripts/check_features.sh [--list]   (--list: print the combinations and stop)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+features=$(cargo metadata --format-version 1 --no-deps | python3 -c '
+import json, sys
+meta = json.load(sys.stdin)
+package = next(p for p in meta["packages"] if p["name"] == "tower-livekit-auth")
+print(" ".join(sorted(name for name in package["features"] if name != "default")))
+')
+if [ -z "$features" ]; then
+  echo "check_features: no features found in Cargo.toml's [features]; is cargo metadata working?" >&2
+  exit 1
+fi
+
+# One combination per line: `--no-default-features` plus these `--features` (empty: none).
+combinations=("")
+for feature in $features; do combinations+=("$feature"); done
+combinations+=("$(echo "$features" | tr ' ' ',')")
+
+if [ "${1:-}" = "--list" ]; then
+  for combination in "${combinations[@]}"; do echo "features: [${combination}]"; done
+  exit 0
+fi
+
+for combination in "${combinations[@]}"; do
+  args=(--no-default-features)
+  if [ -n "$combination" ]; then args+=(--features "$combination"); fi
+  echo "-- features: [${combination}]"
+  cargo clippy "${args[@]}" --all-targets --quiet -- -D warnings
+  cargo test "${args[@]}" --lib --tests --quiet
+done
