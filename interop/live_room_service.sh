@@ -7,7 +7,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 
 bash "$here/setup.sh"
-cargo build --quiet --example server --manifest-path "$root/Cargo.toml"
+cargo build --quiet --example server --features axum --manifest-path "$root/Cargo.toml"
 target="$("$root/scripts/target-dir")"
 
 key="APIinteroplive"

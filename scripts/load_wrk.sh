@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 duration="${DURATION:-60}"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 1; }
 
-cargo build --quiet --release --example server
+cargo build --quiet --release --example server --features axum
 cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin bench_server
 target="$(scripts/target-dir)"
 work="$(mktemp -d)"

@@ -1,8 +1,8 @@
 //! The demo server: every use of `tower-livekit-auth` in one axum app.
 //!
 //! ```sh
-//! cargo run --example server                      # LiveKit's dev key devkey/secret, 127.0.0.1:7880
-//! LIVEKIT_KEYS="APIxxx: <secret>" cargo run --example server -- --bind 127.0.0.1:9000
+//! cargo run --example server --features axum   # LiveKit's dev key devkey/secret, 127.0.0.1:7880
+//! LIVEKIT_KEYS="APIxxx: <secret>" cargo run --example server --features axum -- --bind 127.0.0.1:9000
 //! ```
 //!
 //! Keys come from `LIVEKIT_KEYS` (YAML `key: secret` lines, as the LiveKit server reads them) or
