@@ -3,12 +3,14 @@
 # [package.metadata.docs.rs]: every feature, `--cfg docsrs`) passes with the feature marks on
 # the gated items. The package holds the library, its documents and licenses, and the examples
 # and tests (with their fixtures), and none of the tooling; `cargo publish --dry-run` packages it
-# and builds it alone; then the unpacked package runs its own tests, doc tests included, with
-# every feature and its own Cargo.lock.
+# and builds it alone; then, in the unpacked package, with every feature and its own Cargo.lock,
+# the tests and examples it ships compile and the doc tests run. (Its tests are the checkout's
+# own files, run by ./scripts/test; what they read at run time is in the list checked below.
+# Building and running them again here would cost a minute for nothing new.)
 #
 # The unpacked package builds in this checkout's target directory, so the dependencies are not
 # built again. It shares the crate's artifact names with the checkout, so the next `cargo test`
-# here rebuilds the crate and its tests (about a minute) once.
+# here rebuilds the crate once.
 # Usage: scripts/check_package.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,9 +59,11 @@ echo "-- the package's files"
 # uncommitted changes packages the working tree.
 files=$(cargo package --list --allow-dirty --locked)
 status=0
+# The last four: files that tests read at run time (a missing one fails no build).
 for required in Cargo.toml Cargo.lock README.md CHANGELOG.md SECURITY.md LICENSE-MIT \
     LICENSE-APACHE src/lib.rs examples/token.rs examples/server/main.rs tests/support/mod.rs \
-    tests/fixtures/tokens.json; do
+    tests/fixtures/protocol_enums.json tests/fixtures/token_requests/swift.json \
+    tests/regressions/README.md tests/regressions/verify-error-text-copied-into-token; do
   if ! grep -qxF "$required" <<<"$files"; then
     echo "check_package: $required is missing from the package: add it to Cargo.toml's include" >&2
     status=1
@@ -76,6 +80,7 @@ echo "   $(wc -l <<<"$files") files"
 echo "-- cargo publish --dry-run"
 cargo publish --dry-run --allow-dirty --locked
 
-echo "-- the unpacked package's tests, doc tests included (all features)"
+echo "-- the unpacked package: its tests and examples compile, its doc tests run (all features)"
 (cd "$target/package/tower-livekit-auth-$version" &&
-  CARGO_TARGET_DIR="$target" cargo test --all-features --locked)
+  CARGO_TARGET_DIR="$target" cargo check --all-features --locked --tests --examples &&
+  CARGO_TARGET_DIR="$target" cargo test --all-features --locked --doc)
