@@ -1,11 +1,11 @@
 //! `GET /whoami`: the verified token with every permission resolved. The SDK fixture tests use
 //! [`describe`] too, so what they check is exactly what this route returns.
 
-use axum::Json;
+use axum::{Extension, Json};
 use serde_json::{json, Value};
 use tower_livekit_auth::Claims;
 
-pub(crate) async fn whoami(claims: Claims) -> Json<Value> {
+pub(crate) async fn whoami(Extension(claims): Extension<Claims>) -> Json<Value> {
     Json(describe(&claims))
 }
 
