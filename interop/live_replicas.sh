@@ -25,17 +25,31 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --dir "$work" \
-  >"$work/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 200); do
-  [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = "PONG" ] && break
-  kill -0 "${pids[0]}" 2>/dev/null || { cat "$work/redis.log"; echo "redis-server exited"; exit 1; }
-  sleep 0.05
+# redis-server on a free port. The machine may be shared: a port taken between the pick and
+# the start makes it exit, and a PONG counts only from our own process (INFO's process_id).
+start_redis() {
+  local pid info
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --dir "$work" \
+    >"$work/redis.log" 2>&1 &
+  pid=$!
+  pids+=($pid)
+  for _ in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    info="$(redis-cli -h 127.0.0.1 -p "$port" info server 2>/dev/null | tr -d '\r' || true)"
+    if grep -qx "process_id:$pid" <<<"$info"; then
+      redis_pid=$pid
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+redis_pid=""
+for _ in 1 2 3 4 5; do
+  start_redis && break
 done
-[ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = "PONG" ] ||
-  { cat "$work/redis.log"; echo "redis-server did not answer PING within 10 s"; exit 1; }
+[ -n "$redis_pid" ] || { cat "$work/redis.log"; echo "redis-server did not start on 127.0.0.1"; exit 1; }
 
 key="APIinteropreplicas"
 secret="$(python3 -c 'import secrets, string; a = string.ascii_letters + string.digits; print("".join(secrets.choice(a) for _ in range(43)))')"
@@ -54,7 +68,7 @@ for name in A B C; do
     sleep 0.05
   done
   [ -n "$url" ] || { cat "$log"; echo "replica $name did not start within 10 s"; exit 1; }
-  echo "replica $name: $url (pid $pid), redis-server 127.0.0.1:$port (pid ${pids[0]})"
+  echo "replica $name: $url (pid $pid), redis-server 127.0.0.1:$port (pid $redis_pid)"
   urls+=("$url")
 done
 

@@ -15,6 +15,31 @@ pub fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// A port for a server that must come back on it after a restart: free now, and below
+/// Linux's ephemeral range (32768-60999), so that no outgoing connection takes it while the
+/// server is down (clients reconnecting to it could otherwise connect to themselves, TCP's
+/// simultaneous open, and hold it).
+pub fn restartable_port() -> io::Result<u16> {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos())
+        ^ std::process::id().rotate_left(16);
+    for attempt in 0..64u32 {
+        let mixed = seed
+            .wrapping_add(attempt.wrapping_mul(2_654_435_761))
+            .wrapping_mul(2_246_822_519);
+        let port = 20_000 + (mixed >> 8) % 12_000;
+        let port = u16::try_from(port).unwrap_or(20_000);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AddrInUse,
+        "no free port in 20000-31999 on 127.0.0.1",
+    ))
+}
+
 /// Whether Redis keeps its data across a restart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Persistence {
@@ -36,21 +61,29 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts one on a free port, in a fresh temporary directory, and waits (at most 10 s)
-    /// until it answers `PING`.
+    /// Starts one on a free port ([`restartable_port`]), in a fresh temporary directory, and
+    /// waits (at most 10 s) until it answers `PING`. A port taken between the pick and the
+    /// start (the machine is shared) means another pick, up to five.
     pub fn start(persistence: Persistence) -> io::Result<Self> {
-        let port = free_port()?;
-        let dir =
-            std::env::temp_dir().join(format!("tlka-bench-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let mut server = RedisServer {
-            child: None,
-            port,
-            dir,
-            persistence,
-        };
-        server.spawn()?;
-        Ok(server)
+        let mut last = None;
+        for _ in 0..5 {
+            let port = restartable_port()?;
+            let dir = std::env::temp_dir()
+                .join(format!("tlka-bench-redis-{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            let mut server = RedisServer {
+                child: None,
+                port,
+                dir,
+                persistence,
+            };
+            match server.spawn() {
+                Ok(()) => return Ok(server),
+                Err(err) if err.kind() == io::ErrorKind::AddrInUse => last = Some(err),
+                Err(err) => return Err(err),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("redis-server did not start")))
     }
 
     fn spawn(&mut self) -> io::Result<()> {
@@ -82,13 +115,27 @@ impl RedisServer {
     }
 
     /// Polls `PING` until it answers `+PONG` (not `-LOADING`, while an append-only file is
-    /// read back) or `within` passes.
-    fn wait_until_ready(&self, within: Duration) -> io::Result<()> {
+    /// read back) or `within` passes. A server that exited (its port was taken: `AddrInUse`)
+    /// is reaped and reported at once.
+    fn wait_until_ready(&mut self, within: Duration) -> io::Result<()> {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    self.child = None;
+                    return Err(io::Error::new(
+                        io::ErrorKind::AddrInUse,
+                        format!(
+                            "redis-server exited at start ({status}): 127.0.0.1:{} taken?",
+                            self.port
+                        ),
+                    ));
+                }
+            }
             if self
                 .command(&["PING"])
                 .is_ok_and(|answer| answer.starts_with("+PONG"))
+                && self.answers_as_ours()
             {
                 return Ok(());
             }
@@ -101,6 +148,16 @@ impl RedisServer {
                 self.port
             ),
         ))
+    }
+
+    /// Whether the server on the port is this one (`INFO server`'s `process_id`), not another
+    /// that had the port first.
+    fn answers_as_ours(&self) -> bool {
+        let Some(pid) = self.pid() else { return false };
+        self.command(&["INFO", "server"]).is_ok_and(|info| {
+            info.lines()
+                .any(|line| line.trim() == format!("process_id:{pid}"))
+        })
     }
 
     /// `redis://127.0.0.1:<port>`.
