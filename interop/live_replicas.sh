@@ -56,13 +56,14 @@ secret="$(python3 -c 'import secrets, string; a = string.ascii_letters + string.
 urls=()
 for name in A B C; do
   log="$work/replica-$name.log"
+  : >"$log" # before the start: the background process opens it only after the fork
   LIVEKIT_KEYS="$key: $secret" "$server" --bind 127.0.0.1:0 --redis "redis://127.0.0.1:$port" \
     >"$log" 2>&1 &
   pid=$!
   pids+=($pid)
   url=""
   for _ in $(seq 1 200); do
-    url="$(sed -n 's/^listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$log")"
+    url="$(sed -n 's/^listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$log" || true)"
     [ -n "$url" ] && break
     kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "replica $name exited"; exit 1; }
     sleep 0.05
