@@ -16,14 +16,8 @@ bash "$here/setup.sh"
 # One build, with Redis, used at once (a build with other features replaces the file).
 server="$("$root/scripts/demo_server_redis")"
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$here/lib.sh"
+work="$interop_work"
 
 # redis-server on a free port. The machine may be shared: a port taken between the pick and
 # the start makes it exit, and a PONG counts only from our own process (INFO's process_id).
@@ -52,25 +46,12 @@ done
 [ -n "$redis_pid" ] || { cat "$work/redis.log"; echo "redis-server did not start on 127.0.0.1"; exit 1; }
 
 key="APIinteropreplicas"
-secret="$(python3 -c 'import secrets, string; a = string.ascii_letters + string.digits; print("".join(secrets.choice(a) for _ in range(43)))')"
+secret="$(random_secret)"
 urls=()
 for name in A B C; do
-  log="$work/replica-$name.log"
-  : >"$log" # before the start: the background process opens it only after the fork
-  LIVEKIT_KEYS="$key: $secret" "$server" --bind 127.0.0.1:0 --redis "redis://127.0.0.1:$port" \
-    >"$log" 2>&1 &
-  pid=$!
-  pids+=($pid)
-  url=""
-  for _ in $(seq 1 200); do
-    url="$(sed -n 's/^listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$log" || true)"
-    [ -n "$url" ] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "replica $name exited"; exit 1; }
-    sleep 0.05
-  done
-  [ -n "$url" ] || { cat "$log"; echo "replica $name did not start within 10 s"; exit 1; }
-  echo "replica $name: $url (pid $pid), redis-server 127.0.0.1:$port (pid $redis_pid)"
-  urls+=("$url")
+  LIVEKIT_KEYS="$key: $secret" start_demo "replica $name" "$server" --redis "redis://127.0.0.1:$port"
+  echo "replica $name: $demo_url (pid $demo_pid), redis-server 127.0.0.1:$port (pid $redis_pid)"
+  urls+=("$demo_url")
 done
 
 out="$work/replicas.out"
