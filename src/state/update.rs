@@ -233,7 +233,6 @@ impl ParticipantPermission {
                 .map(|video| {
                     video
                         .publish_source_names()
-                        .iter()
                         .filter_map(|name| name.parse().ok())
                         .collect()
                 })
@@ -318,12 +317,7 @@ impl ParticipantPermission {
     pub(crate) fn apply(&self, video: &mut VideoGrant) {
         video.can_publish = Some(self.can_publish);
         video.can_publish_data = Some(self.can_publish_data);
-        video.can_publish_sources = Some(
-            self.can_publish_sources
-                .iter()
-                .map(|source| source.as_str().to_owned())
-                .collect(),
-        );
+        video.set_publish_sources(self.can_publish_sources.iter().copied());
         video.can_subscribe = Some(self.can_subscribe);
         video.can_update_own_metadata = Some(self.can_update_metadata);
         video.hidden = Some(self.hidden);
