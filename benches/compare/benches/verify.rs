@@ -16,8 +16,9 @@
 //! - `interleaved/...`: not criterion; the floor, the four verifiers and the two state
 //!   candidates timed in alternating bursts, median per candidate, written to
 //!   `target/criterion/interleaved/summary.json`.
-//! - `threads/{crate,reference}/{1,2}`: not criterion; a custom throughput run printed at the
-//!   start and written to `target/criterion/threads/summary.json`.
+//! - `threads/{crate,crate_per_thread,reference}/{1,2}`: not criterion; a custom throughput run
+//!   printed at the start and written to `target/criterion/threads/summary.json` (`crate`:
+//!   clones of one verifier; `crate_per_thread`: one verifier per thread, nothing shared).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -301,6 +302,13 @@ fn bench_threads(peers: &Peers, set: &[String]) {
         let verifier = peers.crate_verifier.clone();
         Box::new(move |t| verifier.verify(t).is_ok())
     };
+    // A verifier of its own per thread, built in the thread from a copy of the keys: the
+    // same code as `crate` with nothing shared (clones share the key ring).
+    let make_own = || -> threads::Verify {
+        let keys = peers.crate_verifier.key_ring().as_ref().clone();
+        let verifier = tower_livekit_auth::Verifier::new(keys);
+        Box::new(move |t| verifier.verify(t).is_ok())
+    };
     let make_reference = || -> threads::Verify {
         let keys = tower_livekit_auth_bench::reference::RefKeys::new(&[
             (tokens::API_KEY, tokens::API_SECRET),
@@ -309,7 +317,11 @@ fn bench_threads(peers: &Peers, set: &[String]) {
         Box::new(move |t| tower_livekit_auth_bench::reference::verify(&keys, t).is_ok())
     };
     let results = threads::measure(
-        &[("crate", &make_crate), ("reference", &make_reference)],
+        &[
+            ("crate", &make_crate),
+            ("crate_per_thread", &make_own),
+            ("reference", &make_reference),
+        ],
         set,
         &[1, 2],
         runs,
@@ -366,8 +378,13 @@ fn main() {
         .collect();
     let wanted =
         |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
+    // Threads first, with no participant state alive: the Redis state's background resync
+    // (every 5 s, a few seconds of CPU at 100,000 entries) would take one of the two cores.
+    if wanted("threads") {
+        bench_threads(&peers, &set);
+    }
     // The full stores (100,000 entries each, one through a redis-server started here) take a
-    // few seconds to fill: only when a measurement needs them.
+    // few seconds to fill: only when a measurement needs them, and dropped once those ran.
     let states = (wanted("interleaved") || wanted("state")).then(|| {
         let states = States::new(&peers.crate_verifier);
         tower_livekit_auth_bench::check_state_agreement(&peers, &states, &set);
@@ -383,9 +400,6 @@ fn main() {
     });
     if wanted("interleaved") {
         bench_interleaved(&peers, states.as_ref(), &set);
-    }
-    if wanted("threads") {
-        bench_threads(&peers, &set);
     }
 
     let mut c = if quick() {
@@ -405,6 +419,7 @@ fn main() {
     if let Some(states) = &states {
         bench_state(&mut c, &peers, states, &set);
     }
+    drop(states);
     bench_reject(&mut c, &peers);
     bench_middleware(&mut c, &peers);
     bench_parts(&mut c);
