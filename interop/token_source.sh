@@ -13,21 +13,10 @@ bash "$here/setup.sh"
 cargo build --quiet --example server --manifest-path "$root/Cargo.toml"
 target="$("$root/scripts/target-dir")"
 
+source "$here/lib.sh"
 key="APIinteroptokens"
-secret="$(python3 -c 'import secrets, string; a = string.ascii_letters + string.digits; print("".join(secrets.choice(a) for _ in range(43)))')"
-log="$(mktemp)"
-LIVEKIT_KEYS="$key: $secret" "$target/debug/examples/server" --bind 127.0.0.1:0 >"$log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -f "$log"' EXIT
+secret="$(random_secret)"
+LIVEKIT_KEYS="$key: $secret" start_demo "demo server" "$target/debug/examples/server"
 
-url=""
-for _ in $(seq 1 100); do
-  url="$(sed -n 's/^listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$log")"
-  [ -n "$url" ] && break
-  kill -0 $server 2>/dev/null || { cat "$log"; echo "the demo server exited"; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { cat "$log"; echo "the demo server did not start within 10 s"; exit 1; }
-
-DEMO_URL="$url" LIVEKIT_API_KEY="$key" LIVEKIT_API_SECRET="$secret" \
+DEMO_URL="$demo_url" LIVEKIT_API_KEY="$key" LIVEKIT_API_SECRET="$secret" \
   timeout 120 node "$here/token_source.mjs"

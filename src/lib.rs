@@ -70,11 +70,15 @@
 //! server's own request latency covers it.
 
 #![forbid(unsafe_code)]
+// docs.rs (`[package.metadata.docs.rs]`) builds with every feature and `--cfg docsrs`: each
+// feature-gated item then shows the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // An authorization answer ignored is the classic bug (`claims.is_room_admin(r);`), and a
 // builder dropped unused configures nothing: every such value must be used.
 #![warn(clippy::must_use_candidate, clippy::return_self_not_must_use)]
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 pub mod body;
 pub mod claims;
@@ -98,7 +102,7 @@ pub use middleware::{AuthLayer, RequireLayer};
 pub use mint::{AccessToken, MintError, MintErrorKind};
 pub use verify::{Verifier, VerifyError, VerifyErrorKind};
 
-/// The README's example, compiled as a doc test so that it stays true.
-#[cfg(doctest)]
+/// The README's example, compiled as a doc test so that it stays true (it is an axum app).
+#[cfg(all(doctest, feature = "axum"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -74,7 +74,7 @@ fn video_grant() -> impl Strategy<Value = VideoGrant> {
             // Built as an SDK writes it, through JSON: the builder writes only real source
             // names, the property covers any.
             let mut grant = serde_json::Map::new();
-            for (key, value) in VIDEO_FLAGS.iter().zip(&b) {
+            for (key, value) in VIDEO_BOOLS.iter().zip(&b) {
                 if let Some(value) = value {
                     grant.insert((*key).into(), (*value).into());
                 }
@@ -90,25 +90,6 @@ fn video_grant() -> impl Strategy<Value = VideoGrant> {
             serde_json::from_value(grant.into()).expect("a video grant")
         })
 }
-
-/// The boolean keys of the video grant, in the order `video_grant` draws them.
-const VIDEO_FLAGS: [&str; 15] = [
-    "roomCreate",
-    "roomList",
-    "roomRecord",
-    "roomAdmin",
-    "roomJoin",
-    "canPublish",
-    "canSubscribe",
-    "canPublishData",
-    "canUpdateOwnMetadata",
-    "canSubscribeMetrics",
-    "canManageAgentSession",
-    "ingressAdmin",
-    "hidden",
-    "recorder",
-    "agent",
-];
 
 /// A grant object of `keys`, each set or left out as `values` says.
 fn grant_of<T: serde::de::DeserializeOwned>(keys: &[&str], values: &[Option<bool>]) -> T {

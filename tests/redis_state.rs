@@ -326,3 +326,30 @@ async fn a_password_protected_tls_redis_works_as_redis_rs_reads_its_url() {
     assert!(!refused.to_string().contains("wrong"), "{refused}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn outside_a_tokio_runtime_the_redis_backend_is_an_error_not_a_panic() {
+    let redis = RedisServer::start();
+    // A runtime-less executor: polls the future on this thread.
+    let started = futures_lite_block_on(ParticipantState::redis(
+        &redis.url(),
+        StateOptions::new(),
+        options(),
+    ));
+    let err = started.expect_err("no tokio runtime");
+    assert_eq!(err.kind(), StateErrorKind::InvalidConfig);
+    assert!(err.to_string().contains("tokio"), "{err}");
+}
+
+/// Polls `future` to completion on this thread, outside any tokio runtime.
+fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::yield_now();
+    }
+}

@@ -1,8 +1,9 @@
 //! The demo server: every use of `tower-livekit-auth` in one axum app.
 //!
 //! ```sh
-//! cargo run --example server                      # LiveKit's dev key devkey/secret, 127.0.0.1:7880
+//! cargo run --example server                    # LiveKit's dev key devkey/secret, 127.0.0.1:7880
 //! LIVEKIT_KEYS="APIxxx: <secret>" cargo run --example server -- --bind 127.0.0.1:9000
+//! REDIS_URL=redis://127.0.0.1:6379 cargo run --features redis --example server   # one replica of many
 //! ```
 //!
 //! Keys come from `LIVEKIT_KEYS` (YAML `key: secret` lines, as the LiveKit server reads them) or
@@ -138,9 +139,6 @@ async fn state(
     #[cfg(not(feature = "redis"))]
     {
         let _ = (verifier, public_url, url);
-        Err(
-            "this build has no Redis support: cargo run --features axum,redis --example server"
-                .into(),
-        )
+        Err("this build has no Redis support: cargo run --features redis --example server".into())
     }
 }

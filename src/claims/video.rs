@@ -134,12 +134,15 @@ impl VideoGrant {
         mut self,
         sources: impl IntoIterator<Item = TrackSource>,
     ) -> Self {
-        self.can_publish_sources = Some(PublishSources::from_sources(sources));
+        self.set_can_publish_sources(sources);
         self
     }
 
-    /// Sets `canPublishSources` to `sources` (the participant state's permission updates).
-    pub(crate) fn set_publish_sources(&mut self, sources: impl IntoIterator<Item = TrackSource>) {
+    /// `canPublishSources`, written as the sources' names.
+    pub(crate) fn set_can_publish_sources(
+        &mut self,
+        sources: impl IntoIterator<Item = TrackSource>,
+    ) {
         self.can_publish_sources = Some(PublishSources::from_sources(sources));
     }
 

@@ -220,12 +220,11 @@ impl ParticipantState {
         identity: &str,
         cutoff: Option<u64>,
     ) -> Result<u64, StateError> {
-        let (at_ms, cutoff) = self.cutoff(cutoff);
-        let write = Write::Revoke {
+        self.revocation(room, identity, cutoff, |at_ms, cutoff| Write::Revoke {
             at_ms,
-            cutoff: cutoff_seconds(cutoff),
-        };
-        self.write(room, identity, write).await.map(|()| cutoff)
+            cutoff,
+        })
+        .await
     }
 
     /// `RemoveParticipant`: revokes the participant's tokens issued before `cutoff` (as
@@ -236,11 +235,24 @@ impl ParticipantState {
         identity: &str,
         cutoff: Option<u64>,
     ) -> Result<u64, StateError> {
-        let (at_ms, cutoff) = self.cutoff(cutoff);
-        let write = Write::Remove {
+        self.revocation(room, identity, cutoff, |at_ms, cutoff| Write::Remove {
             at_ms,
-            cutoff: cutoff_seconds(cutoff),
-        };
+            cutoff,
+        })
+        .await
+    }
+
+    /// Writes the revocation `write` makes of the write time and the cutoff (`cutoff`, or now
+    /// + the leeway), and returns the cutoff.
+    async fn revocation(
+        &self,
+        room: &str,
+        identity: &str,
+        cutoff: Option<u64>,
+        write: fn(i64, i64) -> Write,
+    ) -> Result<u64, StateError> {
+        let (at_ms, cutoff) = self.cutoff(cutoff);
+        let write = write(at_ms, i64::try_from(cutoff).unwrap_or(i64::MAX));
         self.write(room, identity, write).await.map(|()| cutoff)
     }
 
@@ -356,10 +368,6 @@ fn check_participant(room: &str, identity: &str) -> Result<(), StateError> {
         return Err(StateError::new(StateErrorKind::InvalidParticipant));
     }
     Ok(())
-}
-
-fn cutoff_seconds(cutoff: u64) -> i64 {
-    i64::try_from(cutoff).unwrap_or(i64::MAX)
 }
 
 /// Milliseconds since the Unix epoch (negative before it).

@@ -217,6 +217,13 @@ impl RedisBackend {
     /// The backend (writes connect lazily) and its sync task, to be started with
     /// [`Sync::start`] once the state it belongs to exists.
     pub(crate) fn new(client: Client, options: RedisOptions) -> Result<(Self, Sync), StateError> {
+        // redis-rs and the sync task need a tokio runtime: an error here, not their panic.
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            StateError::with_detail(
+                StateErrorKind::InvalidConfig,
+                "the Redis backend runs on a tokio runtime: call it from within one",
+            )
+        })?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.write_timeout))
             .set_response_timeout(Some(options.write_timeout))
@@ -243,6 +250,7 @@ impl RedisBackend {
             health: health.clone(),
             synced,
             task: task.clone(),
+            runtime,
         };
         let backend = RedisBackend {
             writes,
@@ -372,6 +380,7 @@ pub(crate) struct Sync {
     health: Arc<Health>,
     synced: watch::Sender<u64>,
     task: Arc<OnceLock<tokio::task::AbortHandle>>,
+    runtime: tokio::runtime::Handle,
 }
 
 /// Why a session with Redis ended.
@@ -383,11 +392,12 @@ enum Ended {
 }
 
 impl Sync {
-    /// Runs the task for `inner` (needs a tokio runtime).
+    /// Runs the task for `inner` on the runtime [`RedisBackend::new`] found.
     pub(crate) fn start(mut self, inner: &Arc<Inner>) {
         self.inner = Arc::downgrade(inner);
         let task = self.task.clone();
-        let _ = task.set(tokio::spawn(self.run()).abort_handle());
+        let runtime = self.runtime.clone();
+        let _ = task.set(runtime.spawn(self.run()).abort_handle());
     }
 
     async fn run(self) {

@@ -317,7 +317,7 @@ impl ParticipantPermission {
     pub(crate) fn apply(&self, video: &mut VideoGrant) {
         video.can_publish = Some(self.can_publish);
         video.can_publish_data = Some(self.can_publish_data);
-        video.set_publish_sources(self.can_publish_sources.iter().copied());
+        video.set_can_publish_sources(self.can_publish_sources.iter().copied());
         video.can_subscribe = Some(self.can_subscribe);
         video.can_update_own_metadata = Some(self.can_update_metadata);
         video.hidden = Some(self.hidden);

@@ -61,6 +61,24 @@ pub enum VerifyErrorKind {
 }
 
 impl VerifyErrorKind {
+    /// Every kind (a slice: kinds are added as the crate learns new ways to refuse).
+    pub const ALL: &'static [VerifyErrorKind] = &[
+        VerifyErrorKind::Malformed,
+        VerifyErrorKind::UnsupportedAlgorithm,
+        VerifyErrorKind::MissingIssuer,
+        VerifyErrorKind::UnknownKey,
+        VerifyErrorKind::InvalidSignature,
+        VerifyErrorKind::MissingExpiry,
+        VerifyErrorKind::Expired,
+        VerifyErrorKind::NotYetValid,
+        VerifyErrorKind::IssuedInFuture,
+        VerifyErrorKind::InvalidAudience,
+        VerifyErrorKind::InvalidClaim,
+        VerifyErrorKind::TokenTooLong,
+        VerifyErrorKind::Revoked,
+        VerifyErrorKind::StateUnavailable,
+    ];
+
     /// A stable snake_case name, for logs, metrics and JSON error bodies.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -194,3 +212,44 @@ impl fmt::Display for VerifyError {
 }
 
 impl std::error::Error for VerifyError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The position of `kind` in [`VerifyErrorKind::ALL`]: an exhaustive match, so a new kind
+    /// does not compile until it is placed here, and the test below fails until it is in `ALL`.
+    fn position(kind: VerifyErrorKind) -> usize {
+        match kind {
+            VerifyErrorKind::Malformed => 0,
+            VerifyErrorKind::UnsupportedAlgorithm => 1,
+            VerifyErrorKind::MissingIssuer => 2,
+            VerifyErrorKind::UnknownKey => 3,
+            VerifyErrorKind::InvalidSignature => 4,
+            VerifyErrorKind::MissingExpiry => 5,
+            VerifyErrorKind::Expired => 6,
+            VerifyErrorKind::NotYetValid => 7,
+            VerifyErrorKind::IssuedInFuture => 8,
+            VerifyErrorKind::InvalidAudience => 9,
+            VerifyErrorKind::InvalidClaim => 10,
+            VerifyErrorKind::TokenTooLong => 11,
+            VerifyErrorKind::Revoked => 12,
+            VerifyErrorKind::StateUnavailable => 13,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_kind_once_with_a_distinct_name() {
+        assert_eq!(
+            VerifyErrorKind::ALL.len(),
+            position(VerifyErrorKind::StateUnavailable) + 1
+        );
+        for (i, &kind) in VerifyErrorKind::ALL.iter().enumerate() {
+            assert_eq!(position(kind), i, "{kind:?}");
+        }
+        let mut names: Vec<_> = VerifyErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), VerifyErrorKind::ALL.len());
+    }
+}

@@ -6,13 +6,11 @@
 //! nine in ten are updates (a name and metadata), one in ten a removal (a revocation). None is
 //! for a participant of the set, so every token verifies with its own claims.
 //!
-//! The Redis backend runs against a `redis-server` this module starts on a free 127.0.0.1 port
-//! (no persistence) and stops by PID; without `redis-server` it panics and says how to install
-//! it. The state's background task (pub/sub and the periodic resync) runs on a runtime of its
+//! The Redis backend runs against a `redis-server` started on a free 127.0.0.1 port (no
+//! persistence; [`crate::processes::RedisServer`]) and stopped by PID; without `redis-server`
+//! it panics and says how to install it. The state's background task (pub/sub and the periodic resync) runs on a runtime of its
 //! own, as in a server, with the default resync interval; see [`States::redis_resync`].
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio::runtime::Runtime;
@@ -20,6 +18,7 @@ use tokio::task::JoinSet;
 use tower_livekit_auth::state::{ParticipantState, ParticipantUpdate, RedisOptions, StateOptions};
 use tower_livekit_auth::Verifier;
 
+use crate::processes::{Persistence, RedisServer};
 use crate::tokens::ROOMS;
 
 /// How many other participants the stores hold.
@@ -90,7 +89,7 @@ impl States {
     pub fn with_entries(verifier: &Verifier, entries: usize) -> Self {
         let runtime = runtime();
         let memory = memory_state(&runtime, entries);
-        let server = RedisServer::start();
+        let server = start_redis();
         let redis = redis_state(&runtime, &server.url(), entries, RedisOptions::new());
         States {
             memory: verifier.clone().with_participant_state(memory),
@@ -155,52 +154,9 @@ async fn fill(state: &ParticipantState, entries: usize) {
     }
 }
 
-/// A `redis-server` on a free 127.0.0.1 port, without persistence, killed by PID when dropped.
-pub struct RedisServer {
-    child: Child,
-    port: u16,
-}
-
-impl RedisServer {
-    /// Starts one; panics with how to install it if `redis-server` is missing.
-    pub fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map(|addr| addr.port())
-            .expect("a free loopback port");
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| {
-                panic!(
-                    "cannot start redis-server ({err}): the state/redis_100k bench needs it. \
-                     Install it with `apt-get update && apt-get install -y redis-server`"
-                )
-            });
-        let server = RedisServer { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not listen on 127.0.0.1:{port} within 10 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    /// `redis://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A `redis-server` for the state benches; panics with how to install it if it is missing.
+pub fn start_redis() -> RedisServer {
+    RedisServer::start(Persistence::None).unwrap_or_else(|err| {
+        panic!("the state/redis_100k bench needs redis-server: {err}")
+    })
 }

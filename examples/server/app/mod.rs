@@ -1,5 +1,9 @@
 //! The demo app: the routes, their layers, and the shared state. Integration tests include this
 //! module with `#[path]` and serve it on 127.0.0.1, so it uses only `super::` paths.
+//!
+//! Handlers take the claims as `Extension<Claims>`, axum's own extractor, so that the demo
+//! builds without the crate's `axum` feature (`cargo run --example server` as it is); with the
+//! feature, `Claims` itself is an extractor (see the README).
 
 pub(crate) mod config;
 mod publish;

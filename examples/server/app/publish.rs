@@ -4,7 +4,7 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use tower_livekit_auth::{Claims, TrackSource};
 
@@ -14,7 +14,7 @@ pub(crate) struct PublishRequest {
 }
 
 pub(crate) async fn publish(
-    claims: Claims,
+    Extension(claims): Extension<Claims>,
     Path(room): Path<String>,
     body: Result<Json<PublishRequest>, JsonRejection>,
 ) -> (StatusCode, String) {

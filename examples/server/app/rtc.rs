@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Extension;
 use tower_livekit_auth::Claims;
 
 use super::AppState;
@@ -9,7 +10,7 @@ use super::AppState;
 /// Passing the check is the demo's stand-in for connecting: the participant joins its room.
 pub(crate) async fn validate(
     State(app): State<AppState>,
-    claims: Claims,
+    Extension(claims): Extension<Claims>,
 ) -> (StatusCode, &'static str) {
     let Some(video) = claims.video() else {
         return (

@@ -2,11 +2,11 @@
 //! [`describe`] too, so what they check is exactly what this route returns.
 
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Serialize;
 use tower_livekit_auth::{Attributes, Claims, Permissions, RoomConfiguration};
 
-pub(crate) async fn whoami(claims: Claims) -> Response {
+pub(crate) async fn whoami(Extension(claims): Extension<Claims>) -> Response {
     // Serialized here, while the description still borrows the claims.
     Json(describe(&claims)).into_response()
 }

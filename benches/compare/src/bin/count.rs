@@ -117,7 +117,7 @@ fn main() {
         let (verifier, _server) = match store {
             "memory_100k" => (state::memory_state(&runtime, state::ENTRIES), None),
             "redis_100k" => {
-                let server = state::RedisServer::start();
+                let server = state::start_redis();
                 let options = RedisOptions::new().with_resync_interval(Duration::from_secs(3600));
                 let store = state::redis_state(&runtime, &server.url(), state::ENTRIES, options);
                 (store, Some(server))

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Response, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
-use axum::Router;
+use axum::{Extension, Router};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
@@ -142,7 +142,7 @@ pub(crate) fn router(verifier: Verifier) -> Router<AppState> {
 async fn room_service(
     State(state): State<AppState>,
     Path(method): Path<String>,
-    claims: Claims,
+    Extension(claims): Extension<Claims>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response<Body> {
