@@ -8,8 +8,9 @@
 //!
 //! The Redis backend runs against a `redis-server` started on a free 127.0.0.1 port (no
 //! persistence; [`crate::processes::RedisServer`]) and stopped by PID; without `redis-server`
-//! it panics and says how to install it. The state's background task (pub/sub and the periodic resync) runs on a runtime of its
-//! own, as in a server, with the default resync interval; see [`States::redis_resync`].
+//! it panics and says how to install it. The state's background task (pub/sub and the periodic
+//! resync) runs on a runtime of its own, as in a server, with the default resync interval; see
+//! [`States::redis_resync`].
 
 use std::time::{Duration, Instant};
 
@@ -156,7 +157,6 @@ async fn fill(state: &ParticipantState, entries: usize) {
 
 /// A `redis-server` for the state benches; panics with how to install it if it is missing.
 pub fn start_redis() -> RedisServer {
-    RedisServer::start(Persistence::None).unwrap_or_else(|err| {
-        panic!("the state/redis_100k bench needs redis-server: {err}")
-    })
+    RedisServer::start(Persistence::None)
+        .unwrap_or_else(|err| panic!("the state/redis_100k bench needs redis-server: {err}"))
 }
