@@ -7,24 +7,43 @@
 #
 #   scripts/bench_http_instructions.sh                  # /plain /noop /reference /auth /cached
 #   scripts/bench_http_instructions.sh /auth:bad /auth  # a route with a token mix (valid, bad)
+#   scripts/bench_http_instructions.sh --demo           # the demo server: / /rtc/validate /whoami
 #
 # Needs valgrind and wrk (apt-get install valgrind wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${SECONDS_PER_ROUTE:-8}"
 port="${PORT:-7895}"
+demo=0
+if [ "${1:-}" = --demo ]; then demo=1; shift; fi
 for tool in valgrind wrk callgrind_annotate; do
     command -v "$tool" >/dev/null || { echo "$tool is not installed: apt-get install valgrind wrk"; exit 1; }
 done
 cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin bench_server
-server="benches/compare/target/release/bench_server"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+if [ "$demo" = 1 ]; then
+    # The demo server (examples/server) with the key of bench_server's tokens, written first.
+    cargo build --quiet --release --example server --features axum
+    benches/compare/target/release/bench_server 127.0.0.1:0 "$work/tokens.txt" >"$work/writer.log" 2>&1 &
+    writer=$!
+    for _ in $(seq 1 50); do [ -s "$work/tokens.txt" ] && break; sleep 0.1; done
+    kill $writer 2>/dev/null || true
+    wait $writer 2>/dev/null || true
+    server="$(scripts/target-dir)/release/examples/server"
+    server_args=(--bind "127.0.0.1:$port")
+    export LIVEKIT_KEYS="APIbenchhttp01: benchHttpSecret0123456789abcdefghijklmnopqr"
+    default_routes=(/ /rtc/validate /whoami)
+else
+    server="benches/compare/target/release/bench_server"
+    server_args=("127.0.0.1:$port" "$work/tokens.txt")
+    default_routes=(/plain /noop /reference /auth /cached)
+fi
 
 # total instructions of one server run; with a route, also drives it and prints the requests
 measure() { # route mix -> "instructions requests"
-    valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$server" "127.0.0.1:$port" \
-        "$work/tokens.txt" >"$work/server.log" 2>"$work/valgrind.log" &
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$server" "${server_args[@]}" \
+        >"$work/server.log" 2>"$work/valgrind.log" &
     local pid=$! requests=0
     for _ in $(seq 1 100); do grep -q listening "$work/server.log" 2>/dev/null && break; sleep 0.2; done
     if [ -n "$1" ]; then
@@ -37,7 +56,7 @@ measure() { # route mix -> "instructions requests"
 }
 
 routes=("$@")
-[ ${#routes[@]} -gt 0 ] || routes=(/plain /noop /reference /auth /cached)
+[ ${#routes[@]} -gt 0 ] || routes=("${default_routes[@]}")
 read -r idle _ < <(measure "" "")
 printf '%-16s %10s %14s\n' route requests instr/request
 for spec in "${routes[@]}"; do

@@ -103,7 +103,7 @@ impl AccessToken {
 
     /// The room configuration set so far.
     pub(crate) fn room_config(&self) -> Option<&RoomConfiguration> {
-        self.claims.room_config.as_ref()
+        self.claims.room_config.as_deref()
     }
 
     /// A refresh of verified `claims`, signed with `secret` (the secret of `claims.api_key()`);
@@ -229,7 +229,7 @@ impl AccessToken {
     /// The room configuration (`roomConfig`), e.g. agents to dispatch when the room is created.
     #[must_use]
     pub fn with_room_config(mut self, config: RoomConfiguration) -> Self {
-        self.claims.room_config = Some(config);
+        self.claims.room_config = Some(Box::new(config));
         self
     }
 

@@ -12,6 +12,7 @@ use compact_str::CompactString;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::attributes::AttributesSeed;
 use super::date::NumericDate;
 use super::object::Object;
 use super::{
@@ -60,7 +61,8 @@ pub(crate) struct ClaimsData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) room_preset: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) room_config: Option<RoomConfiguration>,
+    /// Boxed: rare in a token, and the largest claim, so that the claims stay small to build.
+    pub(crate) room_config: Option<Box<RoomConfiguration>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) sha256: Option<CompactString>,
 }
@@ -255,7 +257,12 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
                 Key::Kind => read(fault, &mut map, key, &mut data.kind)?,
                 Key::KindDetails => read(fault, &mut map, key, &mut data.kind_details)?,
                 Key::Metadata => read(fault, &mut map, key, &mut data.metadata)?,
-                Key::Attributes => read(fault, &mut map, key, &mut data.attributes)?,
+                Key::Attributes => {
+                    if let Err(err) = map.next_value_seed(AttributesSeed(&mut data.attributes)) {
+                        fault.set(Some(ClaimFault::Invalid(key.name())));
+                        return Err(err);
+                    }
+                }
                 Key::Video => read_object(fault, &mut map, key, &mut data.video)?,
                 Key::Sip => read_object(fault, &mut map, key, &mut data.sip)?,
                 Key::Agent => read_object(fault, &mut map, key, &mut data.agent)?,

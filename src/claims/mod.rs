@@ -10,6 +10,7 @@ mod object;
 mod permissions;
 mod room_config;
 mod source;
+mod sources;
 mod video;
 
 use std::fmt;
@@ -196,7 +197,7 @@ impl Claims {
     /// The room configuration (`roomConfig`), if the token has one.
     #[must_use]
     pub fn room_config(&self) -> Option<&RoomConfiguration> {
-        self.data.room_config.as_ref()
+        self.data.room_config.as_deref()
     }
 
     /// The room preset name (`roomPreset`), if the token has one.

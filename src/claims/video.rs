@@ -1,7 +1,9 @@
 //! The video grant (`video` claim): room permissions.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
+use super::sources::PublishSources;
 use super::TrackSource;
 
 /// The `video` claim: what the participant may do in rooms (spec §3).
@@ -51,10 +53,10 @@ pub struct VideoGrant {
     pub(crate) room_join: Option<bool>,
     /// `room`: the room the join and admin grants apply to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) room: Option<String>,
+    pub(crate) room: Option<CompactString>,
     /// `destinationRoom`: the target room of forward and move participant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) destination_room: Option<String>,
+    pub(crate) destination_room: Option<CompactString>,
     /// `canPublish`: publish tracks (unset means allowed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) can_publish: Option<bool>,
@@ -65,9 +67,10 @@ pub struct VideoGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) can_publish_data: Option<bool>,
     /// `canPublishSources`: when non-empty, only these sources may be published. Kept as the
-    /// token's strings because the server compares them exactly (`"CAMERA"` is not `camera`).
+    /// token's names because the server compares them exactly (`"CAMERA"` is not `camera`),
+    /// compactly: an SDK's list costs no allocation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) can_publish_sources: Option<Vec<String>>,
+    pub(crate) can_publish_sources: Option<PublishSources>,
     /// `canUpdateOwnMetadata`: update the participant's own name, metadata and attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) can_update_own_metadata: Option<bool>,
@@ -114,14 +117,14 @@ impl VideoGrant {
     /// `room`: the room the join and admin grants apply to.
     #[must_use]
     pub fn with_room(mut self, room: impl Into<String>) -> Self {
-        self.room = Some(room.into());
+        self.room = Some(CompactString::from(room.into()));
         self
     }
 
     /// `destinationRoom`: the target room of forward and move participant.
     #[must_use]
     pub fn with_destination_room(mut self, room: impl Into<String>) -> Self {
-        self.destination_room = Some(room.into());
+        self.destination_room = Some(CompactString::from(room.into()));
         self
     }
 
@@ -140,12 +143,7 @@ impl VideoGrant {
         &mut self,
         sources: impl IntoIterator<Item = TrackSource>,
     ) {
-        self.can_publish_sources = Some(
-            sources
-                .into_iter()
-                .map(|source| source.as_str().to_owned())
-                .collect(),
-        );
+        self.can_publish_sources = Some(PublishSources::from_sources(sources));
     }
 
     /// `roomCreate`: create and delete rooms.
@@ -265,12 +263,23 @@ impl VideoGrant {
         self.destination_room.as_deref().unwrap_or("")
     }
 
-    /// `canPublishSources` as the token wrote it (the server compares these names exactly:
-    /// `"CAMERA"` is not `camera`); empty when absent. Ask
+    /// `canPublishSources` as the token wrote it, in order (the server compares these names
+    /// exactly: `"CAMERA"` is not `camera`); empty when absent. Ask
     /// [`can_publish_source`](Self::can_publish_source) to decide.
+    ///
+    /// ```
+    /// use tower_livekit_auth::{TrackSource, VideoGrant};
+    ///
+    /// let grant = VideoGrant::join("r").with_can_publish_sources([TrackSource::Camera]);
+    /// assert_eq!(grant.publish_source_names().collect::<Vec<_>>(), ["camera"]);
+    /// assert_eq!(VideoGrant::join("r").publish_source_names().len(), 0);
+    /// ```
     #[must_use]
-    pub fn publish_source_names(&self) -> &[String] {
-        self.can_publish_sources.as_deref().unwrap_or_default()
+    pub fn publish_source_names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.can_publish_sources
+            .as_ref()
+            .unwrap_or(&PublishSources::EMPTY)
+            .iter()
     }
 
     /// `canPublish`, or `true` when unset.
@@ -299,9 +308,9 @@ impl VideoGrant {
         if !self.can_publish() {
             return false;
         }
-        match self.can_publish_sources.as_deref() {
-            None | Some([]) => true,
-            Some(list) => list.iter().any(|name| name == source.as_str()),
+        match &self.can_publish_sources {
+            None => true,
+            Some(list) => list.is_empty() || list.contains(source),
         }
     }
 

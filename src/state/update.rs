@@ -233,7 +233,6 @@ impl ParticipantPermission {
                 .map(|video| {
                     video
                         .publish_source_names()
-                        .iter()
                         .filter_map(|name| name.parse().ok())
                         .collect()
                 })

@@ -2,17 +2,23 @@
 //!
 //! Groups (every time is for the whole token set; divide by the element count, or read the
 //! element throughput criterion prints):
-//! - `verify/{crate,jsonwebtoken,livekit_api,reference}`: the same 16 accepted tokens.
+//! - `verify/{floor,crate,jsonwebtoken,livekit_api,reference}`: the same 16 accepted tokens
+//!   (`floor`: the HMAC alone, the bound every verifier is reported against).
+//! - `state/{none,memory_100k,redis_100k}`: the crate on the same tokens without a participant
+//!   state, and with one of 100,000 other participants in memory and through Redis (a
+//!   `redis-server` the bench starts on 127.0.0.1; it fails if there is none).
 //! - `reject/{accept,bad_signature,expired,unknown_key}`: the crate on one join token, accepted
 //!   and rejected three ways.
 //! - `middleware/{no_layer,auth,auth_refused,auth_cached}`: one request through `AuthLayer`
 //!   around a do-nothing service (no network), and through that service alone.
 //! - `cache/{hit,no_cache}`: `Verifier::verify_at` on a token the cache holds, and without one.
 //! - `parts/...`: the reference loop's steps alone, for the profile in BENCHMARKS.md.
-//! - `interleaved/...`: not criterion; the four verifiers timed in alternating bursts, median
-//!   per implementation, written to `target/criterion/interleaved/summary.json`.
-//! - `threads/{1,2}`: not criterion; a custom throughput run printed at the end and written to
-//!   `target/criterion/threads/summary.json`.
+//! - `interleaved/...`: not criterion; the floor, the four verifiers and the two state
+//!   candidates timed in alternating bursts, median per candidate, written to
+//!   `target/criterion/interleaved/summary.json`.
+//! - `threads/{crate,crate_per_thread,reference}/{1,2}`: not criterion; a custom throughput run
+//!   printed at the start and written to `target/criterion/threads/summary.json` (`crate`:
+//!   clones of one verifier; `crate_per_thread`: one verifier per thread, nothing shared).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -24,11 +30,13 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tower_livekit_auth_bench::peers::Peers;
 use tower_livekit_auth_bench::reference::RefClaims;
-use tower_livekit_auth_bench::{interleaved, middleware, quick, threads, tokens};
+use tower_livekit_auth_bench::state::States;
+use tower_livekit_auth_bench::{interleaved, middleware, quick, threads, tokens, verify_with};
 
 fn bench_verify(c: &mut Criterion, peers: &Peers, set: &[String]) {
     let mut g = c.benchmark_group("verify");
     g.throughput(Throughput::Elements(set.len() as u64));
+    g.bench_function("floor", |b| b.iter(|| black_box(peers.floor.run(set))));
     g.bench_function("crate", |b| {
         b.iter(|| {
             for t in set {
@@ -66,6 +74,26 @@ fn bench_verify(c: &mut Criterion, peers: &Peers, set: &[String]) {
             }
         })
     });
+    g.finish();
+}
+
+/// The crate without a participant state and with each full store, on the same tokens.
+fn bench_state(c: &mut Criterion, peers: &Peers, states: &States, set: &[String]) {
+    let mut g = c.benchmark_group("state");
+    g.throughput(Throughput::Elements(set.len() as u64));
+    for (name, verifier) in [
+        ("none", &peers.crate_verifier),
+        ("memory_100k", &states.memory),
+        ("redis_100k", &states.redis),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                for t in set {
+                    black_box(verify_with(verifier, black_box(t)));
+                }
+            })
+        });
+    }
     g.finish();
 }
 
@@ -199,6 +227,12 @@ fn bench_parts(c: &mut Criterion) {
         let mut buf = [0u8; 1024];
         b.iter(|| black_box(URL_SAFE_NO_PAD.decode_slice(black_box(payload_b64), &mut buf)))
     });
+    // serde_json validating the payload without building anything: the least any parse costs.
+    g.bench_function("json_ignored_any", |b| {
+        b.iter(|| {
+            black_box(serde_json::from_slice::<serde::de::IgnoredAny>(black_box(&payload)).is_ok())
+        })
+    });
     g.bench_function("json_borrowed", |b| {
         b.iter(|| black_box(serde_json::from_slice::<RefClaims<'_>>(black_box(&payload)).is_ok()))
     });
@@ -217,28 +251,42 @@ fn bench_parts(c: &mut Criterion) {
     g.finish();
 }
 
-fn bench_interleaved(peers: &Peers, set: &[String]) {
+fn bench_interleaved(peers: &Peers, states: Option<&States>, set: &[String]) {
     let (rounds, burst) = if quick() {
         (40, Duration::from_millis(5))
     } else {
         (200, Duration::from_millis(10))
     };
-    let results = interleaved::measure(peers, set, rounds, burst);
-    let crate_ns = results[0].1;
+    let candidates = tower_livekit_auth_bench::candidates(peers, set, states);
+    let results = interleaved::measure(&candidates, set.len(), rounds, burst);
+    let by_name = |name: &str| results.iter().find(|r| r.name == name);
+    let floor = by_name("floor").expect("the floor is a candidate");
+    let krate = by_name("crate").expect("the crate is a candidate");
     println!();
-    for (name, median, _) in &results {
+    for r in &results {
+        let (low, high) = r.range();
         println!(
-            "interleaved/{name}: median {median:.0} ns/verify over {rounds} rounds (crate has {:.2}x its throughput)",
-            median / crate_ns
+            "interleaved/{}: median {:.0} ns/verify ({low:.0}-{high:.0}) over {rounds} rounds; \
+             {:.2}x the floor's time, crate has {:.2}x its throughput (paired)",
+            r.name,
+            r.median_ns,
+            interleaved::paired_ratio(r, floor),
+            interleaved::paired_ratio(r, krate),
         );
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion/interleaved");
     std::fs::create_dir_all(&dir).expect("mkdir");
+    let quartiles = |v: &[f64]| [v[v.len() / 4], v[v.len() / 2], v[3 * v.len() / 4]];
     let json = serde_json::json!({
         "rounds": rounds,
         "burst_seconds": burst.as_secs_f64(),
-        "results": results.iter().map(|(n, m, s)| serde_json::json!({
-            "name": n, "median_ns": m, "samples_ns": s
+        "results": results.iter().map(|r| serde_json::json!({
+            "name": r.name,
+            "median_ns": r.median_ns,
+            "range_ns": r.range(),
+            "samples_ns": r.samples_ns,
+            "vs_floor": quartiles(&interleaved::paired_ratios(r, floor)),
+            "vs_crate": quartiles(&interleaved::paired_ratios(r, krate)),
         })).collect::<Vec<_>>(),
     });
     std::fs::write(dir.join("summary.json"), json.to_string()).expect("write");
@@ -250,15 +298,51 @@ fn bench_threads(peers: &Peers, set: &[String]) {
     } else {
         (9, Duration::from_secs(1))
     };
-    let results = threads::measure(&peers.crate_verifier, set, &[1, 2], runs, duration);
-    let one = results[0].1;
+    let make_crate = || -> threads::Verify {
+        let verifier = peers.crate_verifier.clone();
+        Box::new(move |t| verifier.verify(t).is_ok())
+    };
+    // A verifier of its own per thread, built in the thread from a copy of the keys: the
+    // same code as `crate` with nothing shared (clones share the key ring).
+    let make_own = || -> threads::Verify {
+        let keys = peers.crate_verifier.key_ring().as_ref().clone();
+        let verifier = tower_livekit_auth::Verifier::new(keys);
+        Box::new(move |t| verifier.verify(t).is_ok())
+    };
+    let make_reference = || -> threads::Verify {
+        let keys = tower_livekit_auth_bench::reference::RefKeys::new(&[
+            (tokens::API_KEY, tokens::API_SECRET),
+            (tokens::OTHER_KEY, tokens::OTHER_SECRET),
+        ]);
+        Box::new(move |t| tower_livekit_auth_bench::reference::verify(&keys, t).is_ok())
+    };
+    let results = threads::measure(
+        &[
+            ("crate", &make_crate),
+            ("crate_per_thread", &make_own),
+            ("reference", &make_reference),
+        ],
+        set,
+        &[1, 2],
+        runs,
+        duration,
+    );
     println!();
-    for (t, median, samples) in &results {
+    for r in &results {
+        let one = results
+            .iter()
+            .find(|o| o.name == r.name && o.threads == 1)
+            .expect("one thread measured");
         println!(
-            "threads/{t}: median {:.0} verifications/s ({:.2}x one thread); runs: {:?}",
-            median,
-            median / one,
-            samples.iter().map(|s| *s as u64).collect::<Vec<_>>()
+            "threads/{}/{}: median {:.0} verifications/s ({:.2}x one thread); runs: {:?}",
+            r.name,
+            r.threads,
+            r.median_per_s,
+            r.median_per_s / one.median_per_s,
+            r.samples_per_s
+                .iter()
+                .map(|s| *s as u64)
+                .collect::<Vec<_>>()
         );
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion/threads");
@@ -266,8 +350,9 @@ fn bench_threads(peers: &Peers, set: &[String]) {
     let json = serde_json::json!({
         "runs": runs,
         "run_seconds": duration.as_secs_f64(),
-        "results": results.iter().map(|(t, m, s)| serde_json::json!({
-            "threads": t, "median_per_s": m, "samples_per_s": s
+        "results": results.iter().map(|r| serde_json::json!({
+            "name": r.name, "threads": r.threads, "median_per_s": r.median_per_s,
+            "samples_per_s": r.samples_per_s
         })).collect::<Vec<_>>(),
     });
     std::fs::write(dir.join("summary.json"), json.to_string()).expect("write");
@@ -293,11 +378,28 @@ fn main() {
         .collect();
     let wanted =
         |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
-    if wanted("interleaved") {
-        bench_interleaved(&peers, &set);
-    }
+    // Threads first, with no participant state alive: the Redis state's background resync
+    // (every 5 s, a few seconds of CPU at 100,000 entries) would take one of the two cores.
     if wanted("threads") {
         bench_threads(&peers, &set);
+    }
+    // The full stores (100,000 entries each, one through a redis-server started here) take a
+    // few seconds to fill: only when a measurement needs them, and dropped once those ran.
+    let states = (wanted("interleaved") || wanted("state")).then(|| {
+        let states = States::new(&peers.crate_verifier);
+        tower_livekit_auth_bench::check_state_agreement(&peers, &states, &set);
+        println!(
+            "participant state: {} entries in memory, {} through Redis ({}); one full resync \
+             from Redis takes {:?} here",
+            states.memory.participant_state().map_or(0, |s| s.len()),
+            states.redis_state.len(),
+            states.redis_url(),
+            states.redis_resync(),
+        );
+        states
+    });
+    if wanted("interleaved") {
+        bench_interleaved(&peers, states.as_ref(), &set);
     }
 
     let mut c = if quick() {
@@ -314,6 +416,10 @@ fn main() {
     .configure_from_args();
 
     bench_verify(&mut c, &peers, &set);
+    if let Some(states) = &states {
+        bench_state(&mut c, &peers, states, &set);
+    }
+    drop(states);
     bench_reject(&mut c, &peers);
     bench_middleware(&mut c, &peers);
     bench_parts(&mut c);

@@ -1,17 +1,22 @@
-//! The four verifiers, each built once (outside any measured loop) the way a server holds it.
+//! The verifiers compared, each built once (outside any measured loop) the way a server holds
+//! it, and the floor they are all measured against.
 
 use std::collections::HashSet;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
+use crate::floor::Floor;
 use crate::reference::{self, RefKeys};
-use crate::tokens::{API_KEY, API_SECRET, OTHER_KEY, OTHER_SECRET};
+use crate::tokens::{self, API_KEY, API_SECRET, OTHER_KEY, OTHER_SECRET};
 
-/// The names of the implementations, as used in bench ids and the callgrind driver.
-pub const NAMES: [&str; 4] = ["crate", "jsonwebtoken", "livekit_api", "reference"];
+/// The names of the implementations, as used in bench ids and the callgrind driver. `floor`
+/// is not a verifier (it checks the MAC only) but the bound the others are reported against.
+pub const NAMES: [&str; 5] = ["floor", "crate", "jsonwebtoken", "livekit_api", "reference"];
 
-/// All four verifiers, ready.
+/// All four verifiers and the floor, ready.
 pub struct Peers {
+    /// The HMAC alone over the accepted set ([`tokens::accepted`]), signatures decoded.
+    pub floor: Floor,
     /// (a) this crate.
     pub crate_verifier: tower_livekit_auth::Verifier,
     /// (b) `jsonwebtoken` 11: the key and the validation built once.
@@ -39,6 +44,7 @@ impl Peers {
         validation.validate_aud = false;
         validation.required_spec_claims = HashSet::from(["exp".to_owned()]);
         Peers {
+            floor: Floor::new(API_SECRET, &tokens::accepted()),
             crate_verifier: tower_livekit_auth::Verifier::new(keys),
             jwt_key: DecodingKey::from_secret(API_SECRET.as_bytes()),
             jwt_validation: validation,
@@ -78,9 +84,11 @@ impl Peers {
         reference::verify(&self.reference, token).ok()
     }
 
-    /// Verifies `token` with implementation `name`; true if accepted.
+    /// Verifies `token` with implementation `name`; true if accepted. For `floor`: whether the
+    /// MAC of `token` is right for the set's key (no time, no claims).
     pub fn accepts(&self, name: &str, token: &str) -> bool {
         match name {
+            "floor" => self.floor.accepts(token),
             "crate" => self.verify_crate(token).is_some(),
             "jsonwebtoken" => self.verify_jsonwebtoken(token).is_some(),
             "livekit_api" => self.verify_livekit(token).is_some(),

@@ -52,7 +52,8 @@ const FIRST: [&str; 8] = [
     "Alice", "Bogdan", "Chiamaka", "Diego", "Eun-ji", "Farah", "Gustav", "Hiroshi",
 ];
 const LAST: [&str; 4] = ["Okafor", "Lindqvist", "Ramírez", "Nakamura"];
-const ROOMS: [&str; 4] = [
+/// The rooms of the join tokens.
+pub const ROOMS: [&str; 4] = [
     "standup-1103",
     "support-eu-west",
     "town-hall-q4",
@@ -121,6 +122,21 @@ pub fn typical_len(tokens: &[String]) -> usize {
     let mut lens: Vec<usize> = tokens.iter().map(String::len).collect();
     lens.sort_unstable();
     lens[lens.len() / 2]
+}
+
+/// A join token like those of the set for `room` and `identity` (a participant of the state
+/// benches' stores), issued at [`NBF`].
+pub fn participant_token((room, identity): (&str, String)) -> String {
+    let mut payload = join_payload(0, EXP);
+    payload["sub"] = json!(identity);
+    payload["video"]["room"] = json!(room);
+    sign(HEADER_GO, &payload, API_SECRET)
+}
+
+/// The decoded payload of `token`, as JSON text.
+pub fn payload_json(token: &str) -> String {
+    let payload = token.split('.').nth(1).expect("three segments");
+    String::from_utf8(URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("UTF-8")
 }
 
 /// One join token of the set with its last signature character changed.

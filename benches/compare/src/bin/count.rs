@@ -1,6 +1,9 @@
 //! Driver for instruction counts under callgrind: `count <case> [rounds]`.
 //!
-//! Cases: `crate`, `jsonwebtoken`, `livekit_api`, `reference` (the accepted token set), and
+//! Cases: `floor`, `crate`, `jsonwebtoken`, `livekit_api`, `reference` (the accepted token
+//! set), `state_memory_100k` and `state_redis_100k` (the crate with a participant state of
+//! 100,000 other participants, in memory or through a `redis-server` started here, whose
+//! background resync is set to an hour so that it cannot run inside the count), and
 //! `reject_accept`, `reject_bad_signature`, `reject_expired`, `reject_unknown_key` (the crate on
 //! one join token), and `layer_none`, `layer_accept`, `layer_refuse` (one request with that join
 //! token, or a forged one, through `AuthLayer` around a do-nothing service, or through the
@@ -12,10 +15,12 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use http::{HeaderValue, Request, Response, StatusCode};
+use tower_livekit_auth::state::RedisOptions;
 use tower_livekit_auth_bench::peers::Peers;
-use tower_livekit_auth_bench::{middleware, tokens};
+use tower_livekit_auth_bench::{middleware, state, tokens, verify_with};
 use tower_service::Service;
 
 /// Counts heap allocations, so the driver can also report allocations per verification.
@@ -106,16 +111,70 @@ fn main() {
             (0..ROUND).map(|_| request(&mut layered, &bearer)).sum()
         });
     }
+    if let Some(store) = case.strip_prefix("state_") {
+        let set = tokens::accepted();
+        let runtime = state::runtime();
+        let (verifier, _server) = match store {
+            "memory_100k" => (state::memory_state(&runtime, state::ENTRIES), None),
+            "redis_100k" => {
+                let server = state::start_redis();
+                let options = RedisOptions::new().with_resync_interval(Duration::from_secs(3600));
+                let store = state::redis_state(&runtime, &server.url(), state::ENTRIES, options);
+                (store, Some(server))
+            }
+            other => panic!("unknown case state_{other}"),
+        };
+        let verifier = peers
+            .crate_verifier
+            .clone()
+            .with_participant_state(verifier);
+        return count(&case, rounds, || {
+            set.iter()
+                .filter(|t| black_box(verify_with(&verifier, t)).is_some())
+                .count()
+        });
+    }
+    // The parts of a verification alone, on the set's decoded payloads: serde_json validating
+    // without building (`IgnoredAny`), and parsing into the crate's `Claims`.
+    if let Some(part) = case.strip_prefix("part_") {
+        let payloads: Vec<String> = tokens::accepted()
+            .iter()
+            .map(|t| tokens::payload_json(t))
+            .collect();
+        return match part {
+            "json_ignored_any" => count(&case, rounds, || {
+                payloads
+                    .iter()
+                    .filter(|p| serde_json::from_str::<serde::de::IgnoredAny>(black_box(p)).is_ok())
+                    .count()
+            }),
+            "json_claims" => count(&case, rounds, || {
+                payloads
+                    .iter()
+                    .filter(|p| {
+                        black_box(serde_json::from_str::<tower_livekit_auth::Claims>(
+                            black_box(p),
+                        ))
+                        .is_ok()
+                    })
+                    .count()
+            }),
+            other => panic!("unknown case part_{other}"),
+        };
+    }
     // The reject cases repeat one token so every case does 16 verifications a round.
     let set = match case.as_str() {
         "reject_accept" => vec![join_token(); ROUND],
         "reject_bad_signature" => vec![tokens::bad_signature(); ROUND],
         "reject_expired" => vec![tokens::expired(); ROUND],
         "reject_unknown_key" => vec![tokens::unknown_key(); ROUND],
-        "crate" | "jsonwebtoken" | "livekit_api" | "reference" => tokens::accepted(),
+        "floor" | "crate" | "jsonwebtoken" | "livekit_api" | "reference" => tokens::accepted(),
         other => panic!("unknown case {other}"),
     };
     assert_eq!(set.len(), ROUND);
+    if case == "floor" {
+        return count(&case, rounds, || peers.floor.run(&set));
+    }
     let verify = |t: &String| match case.as_str() {
         "crate" => black_box(peers.verify_crate(t)).is_some(),
         "jsonwebtoken" => black_box(peers.verify_jsonwebtoken(t)).is_some(),
