@@ -198,6 +198,48 @@ async fn a_replica_whose_subscription_was_dropped_converges_by_its_own_resync() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_missed_an_announcement_rescans_within_two_checks() {
+    let redis = RedisServer::start();
+    let a = Replica::join(&redis.url(), options()).await;
+    let b = Replica::join(&redis.url(), options()).await;
+    a.state.remove("r", "x", None).await.expect("written");
+    assert!(
+        eventually(WITHIN, || b.verify(&token("x")).err()
+            == Some(VerifyErrorKind::Revoked))
+        .await
+    );
+    // A write whose announcement is lost, on connections that stay up: y gets x's records and
+    // the deployment's counter moves, as in a write, but nothing is published.
+    for kind in ["r", "v"] {
+        let (from, to) = (
+            format!("tower-livekit-auth:{kind}:1:r:x"),
+            format!("tower-livekit-auth:{kind}:1:r:y"),
+        );
+        assert!(redis.command(&["COPY", &from, &to]).starts_with(":1"));
+    }
+    assert!(redis
+        .command(&["INCR", "tower-livekit-auth:g"])
+        .starts_with(':'));
+    let yan = token("y");
+    assert!(b.verify(&yan).is_ok(), "not announced");
+    let started = std::time::Instant::now();
+    assert!(
+        eventually(WITHIN, || b.verify(&yan).err()
+            == Some(VerifyErrorKind::Revoked))
+        .await,
+        "b never noticed the gap"
+    );
+    // The bound: two checks of 300 ms (the first may see the announcement in flight), with
+    // room for a loaded machine.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(b.state.get("r", "y").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fail_closed_refuses_participants_once_the_state_is_too_stale() {
     let mut redis = RedisServer::start();
     let clock = Arc::new(AtomicU64::new(0));

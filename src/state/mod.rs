@@ -63,6 +63,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "redis")]
+mod announcements;
 mod entry;
 mod error;
 mod options;
@@ -143,9 +145,11 @@ impl ParticipantState {
     ///   Redis is unreachable they fail with [`StateErrorKind::Unavailable`] (within the write
     ///   timeout) and nothing is written anywhere.
     /// - **Reads** (every verification) use the local snapshot and never wait on Redis. It is
-    ///   kept current by Redis pub/sub and resynchronised from Redis after every reconnect and
-    ///   every [`RedisOptions::with_resync_interval`] (5 s): a replica that missed an
-    ///   announcement converges within that bound.
+    ///   kept current by Redis pub/sub, rescanned from Redis after every reconnect, and
+    ///   checked every [`RedisOptions::with_resync_interval`] (5 s) against the deployment's
+    ///   write counter: a replica that missed an announcement rescans within two intervals.
+    ///   A replica that missed nothing pays one `GET` per interval, whatever the number of
+    ///   entries.
     /// - **Redis unreachable**: tokens keep verifying against the last known state (fail
     ///   open), or, with [`RedisOptions::with_fail_closed_after`], participants' tokens are
     ///   refused with 503 once the snapshot is that stale. The task reconnects with backoff

@@ -3,12 +3,14 @@
 //! Writes go to Redis first, in one transaction per write (`MULTI`): the participant's update
 //! records (`<prefix>:u:<id>`, a list), its revocation records (`<prefix>:r:<id>`, a list
 //! never trimmed) and a version counter (`<prefix>:v:<id>`), all expiring with the state's
-//! retention, and an announcement of the participant on `<prefix>:events`. A write is
-//! reported done only once Redis has it. The writer installs the result in its own snapshot
-//! at once; every replica installs it when the announcement arrives, and resynchronises from
-//! Redis after every (re)connect and every `resync_interval` (pub/sub delivers at most once:
-//! a replica that missed an announcement converges by its next resync). The hot path reads
-//! the local snapshot only: no request waits on Redis.
+//! retention, and an announcement of the participant on `<prefix>:events`, numbered from the
+//! deployment's counter `<prefix>:g`. A write is reported done only once Redis has it. The
+//! writer installs the result in its own snapshot at once; every replica installs it when the
+//! announcement arrives, rescans Redis after every (re)connect, and checks the counter every
+//! `resync_interval`: pub/sub delivers at most once, so a replica that finds an announcement
+//! missing rescans (see [`announcements`](super::announcements); a replica that missed nothing
+//! pays one `GET` per interval, not a scan of every entry). The hot path reads the local
+//! snapshot only: no request waits on Redis.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
@@ -19,8 +21,23 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnecti
 use redis::{AsyncCommands, Client};
 use tokio::sync::watch;
 
+use super::announcements::{self, Applied, Check};
 use super::entry::{Entry, Write};
 use super::{Inner, StateError, StateErrorKind};
+
+/// Numbers the write's announcement from the deployment's counter (`KEYS[1]`) and publishes
+/// it on `ARGV[1]` for participant `ARGV[2]`, in the write's transaction. A counter Redis lost
+/// (flushed, or expired after a retention without writes) starts again from the writer's clock
+/// (`ARGV[3]`), above any number the old one reached, so that no number is reused; it expires
+/// with the retention (`ARGV[4]`). Lua's numbers are doubles: exact up to 2^53, far above a
+/// clock in microseconds.
+const ANNOUNCE: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[3]) end
+local number = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PUBLISH', ARGV[1], string.format('%d %s', number, ARGV[2]))
+return number
+";
 
 /// How the Redis backend behaves. See [`ParticipantState::redis`](super::ParticipantState::redis).
 #[derive(Clone, Debug)]
@@ -49,7 +66,7 @@ impl Default for RedisOptions {
 }
 
 impl RedisOptions {
-    /// The defaults: prefix `tower-livekit-auth`, a resync every 5 s, fail open, writes given
+    /// The defaults: prefix `tower-livekit-auth`, a check every 5 s, fail open, writes given
     /// up after 2 s, 5 s to reach Redis at start, reconnect backoff up to 2 s.
     #[must_use]
     pub fn new() -> Self {
@@ -64,8 +81,12 @@ impl RedisOptions {
         self
     }
 
-    /// How often a replica resynchronises its snapshot from Redis even when nothing seems
-    /// lost: the bound on how long a missed announcement goes unnoticed (default 5 s).
+    /// How often a replica checks that it missed no announcement (default 5 s): one `GET` of
+    /// the deployment's write counter, and a rescan of every entry only when an announcement
+    /// is missing. An announcement may still be in flight at one check, so a missed one is
+    /// noticed within two intervals; a dropped connection is noticed at once and rescanned on
+    /// reconnect. A successful check counts as a sync for
+    /// [`with_fail_closed_after`](Self::with_fail_closed_after).
     #[must_use]
     pub fn with_resync_interval(mut self, interval: Duration) -> Self {
         self.resync_interval = interval.max(Duration::from_millis(10));
@@ -142,6 +163,11 @@ impl Keys {
 
     fn channel(&self) -> String {
         format!("{}:events", self.prefix)
+    }
+
+    /// The deployment's counter of writes, which numbers the announcements.
+    fn counter(&self) -> String {
+        format!("{}:g", self.prefix)
     }
 }
 
@@ -324,7 +350,16 @@ impl RedisBackend {
             pipe.pexpire(key, retention).ignore();
         }
         pipe.lrange(&updates, 0, -1).lrange(&revocations, 0, -1);
-        pipe.publish(self.keys.channel(), &id).ignore();
+        let restart_at = super::unix_ms(inner.options.now()).clamp(0, 1 << 42) * 1000;
+        pipe.cmd("EVAL")
+            .arg(ANNOUNCE)
+            .arg(1)
+            .arg(self.keys.counter())
+            .arg(self.keys.channel())
+            .arg(&id)
+            .arg(restart_at)
+            .arg(retention)
+            .ignore();
         let mut connection = self.writes.clone();
         let query = pipe.query_async::<(u64, Vec<String>, Vec<String>)>(&mut connection);
         let (version, updates, revocations) =
@@ -435,8 +470,9 @@ impl Sync {
         let Ok(Ok((pubsub, mut fetches))) = tokio::time::timeout(timeout, connected).await else {
             return Ended::Lost { synced: false };
         };
-        // Subscribed first, then resynced: nothing written in between is missed.
-        match self.resync(&mut fetches).await {
+        // Subscribed first, then rescanned: nothing written in between is missed.
+        let mut applied = Applied::default();
+        match self.rescan(&mut fetches, &mut applied).await {
             Ok(true) => {}
             Ok(false) => return Ended::Dropped,
             Err(_) => return Ended::Lost { synced: false },
@@ -451,14 +487,20 @@ impl Sync {
                     let Some(message) = message else {
                         return Ended::Lost { synced: true };
                     };
-                    let Ok(id) = message.get_payload::<String>() else { continue };
-                    match self.refetch(&mut fetches, &id).await {
-                        Ok(true) => {}
+                    let Ok(payload) = message.get_payload::<String>() else { continue };
+                    // Another format (another version of the crate): its rescan will tell.
+                    let Some((number, id)) = announcements::parse(&payload) else { continue };
+                    if applied.covers(number) {
+                        // A rescan read this write already (a burst's backlog after it).
+                        continue;
+                    }
+                    match self.refetch(&mut fetches, id).await {
+                        Ok(true) => applied.applied(number),
                         Ok(false) => return Ended::Dropped,
                         Err(_) => return Ended::Lost { synced: true },
                     }
                 }
-                _ = ticks.tick() => match self.resync(&mut fetches).await {
+                _ = ticks.tick() => match self.check(&mut fetches, &mut applied).await {
                     Ok(true) => {}
                     Ok(false) => return Ended::Dropped,
                     Err(_) => return Ended::Lost { synced: true },
@@ -492,12 +534,38 @@ impl Sync {
         Ok(true)
     }
 
+    /// The periodic check: one `GET` of the counter, and a rescan only when an announcement
+    /// was lost or Redis lost the counter. `Ok(false)`: the state is gone.
+    async fn check(
+        &self,
+        connection: &mut MultiplexedConnection,
+        applied: &mut Applied,
+    ) -> redis::RedisResult<bool> {
+        let counter: Option<u64> = connection.get(self.keys.counter()).await?;
+        match applied.check(counter.unwrap_or(0)) {
+            Check::Current => {
+                let Some(inner) = self.inner.upgrade() else {
+                    return Ok(false);
+                };
+                self.synced_now(&inner);
+                Ok(true)
+            }
+            Check::Rescan => self.rescan(connection, applied).await,
+        }
+    }
+
     /// Replaces the snapshot with what Redis holds (keeping what was installed while the
     /// scan ran). `Ok(false)`: the state is gone.
-    async fn resync(&self, connection: &mut MultiplexedConnection) -> redis::RedisResult<bool> {
+    async fn rescan(
+        &self,
+        connection: &mut MultiplexedConnection,
+        applied: &mut Applied,
+    ) -> redis::RedisResult<bool> {
         let Some(started) = self.inner.upgrade().map(|inner| inner.snapshot.installs()) else {
             return Ok(false);
         };
+        // Read before the scan: every write it numbers is in Redis when the scan starts.
+        let counter: Option<u64> = connection.get(self.keys.counter()).await?;
         let pattern = format!("{}:v:*", self.keys.prefix);
         let mut ids = Vec::new();
         {
@@ -534,11 +602,17 @@ impl Sync {
             return Ok(false);
         };
         inner.snapshot.resync(entries, started);
+        applied.rescanned(counter.unwrap_or(0));
+        self.synced_now(&inner);
+        Ok(true)
+    }
+
+    /// The snapshot is current as of now: for the fail-closed option and the first sync.
+    fn synced_now(&self, inner: &Inner) {
         self.health
             .last_sync_ms
             .store(super::unix_ms(inner.options.now()), Ordering::Relaxed);
         self.synced.send_modify(|n| *n += 1);
-        Ok(true)
     }
 }
 
