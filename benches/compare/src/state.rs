@@ -122,6 +122,47 @@ impl States {
         assert_eq!(state.len(), self.redis_state.len());
         elapsed
     }
+
+    /// The share of one core this process spends while the benchmark itself does nothing for
+    /// `window`: the stores' background work (the Redis state's pub/sub and its periodic
+    /// checks) with [`ENTRIES`] entries and no writes. From the threads' own CPU time
+    /// (`/proc/self/task/*/schedstat`, Linux). See [`States::settle`] for the moment to ask.
+    pub fn idle_cpu(&self, window: Duration) -> f64 {
+        let before = process_cpu();
+        let start = Instant::now();
+        std::thread::sleep(window);
+        let busy = process_cpu().saturating_sub(before);
+        busy.as_secs_f64() / start.elapsed().as_secs_f64()
+    }
+}
+
+impl States {
+    /// Waits (up to `deadline`) until the Redis state has applied the fill's backlog: every
+    /// write announced itself, and the state fetches each announcement that no rescan has
+    /// covered, as any replica does after a burst of writes. Returns how long that took and
+    /// whether it finished (less than 5 % of a core over a second).
+    pub fn settle(&self, deadline: Duration) -> (Duration, bool) {
+        let start = Instant::now();
+        while start.elapsed() < deadline {
+            if self.idle_cpu(Duration::from_secs(1)) < 0.05 {
+                return (start.elapsed(), true);
+            }
+        }
+        (start.elapsed(), false)
+    }
+}
+
+/// The CPU time of every thread of this process so far (threads that ended are not counted;
+/// the stores' threads live as long as the process).
+fn process_cpu() -> Duration {
+    let tasks = std::fs::read_dir("/proc/self/task").expect("Linux's /proc/self/task");
+    let nanos: u64 = tasks
+        .filter_map(|task| {
+            let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+            stat.split_whitespace().next()?.parse::<u64>().ok()
+        })
+        .sum();
+    Duration::from_nanos(nanos)
 }
 
 /// The `i`-th other participant: a room of the set and an identity no token of the set has.
