@@ -1,5 +1,6 @@
 //! Verification allocates nothing beyond the claims it returns: the same number of allocations
-//! as parsing the payload into `Claims` alone, plus the `Arc` that makes them cheap to clone.
+//! as parsing the payload into `Claims` alone (which makes the same `Arc`), and for a
+//! `metadata` with escapes not even serde_json's scratch buffer.
 //! Counted with a global allocator, on one thread.
 
 // A counting global allocator needs `unsafe impl GlobalAlloc`; it only forwards to `System`.
@@ -39,35 +40,62 @@ fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
     (ALLOCATIONS.with(Cell::get) - before, value)
 }
 
-#[test]
-fn verify_allocates_only_the_claims() {
-    let secret = "allocationSecret0123456789abcdefghijklmnop";
-    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    let token = AccessToken::new("APIalloc", secret)
+/// A join token as the SDKs write one, with `metadata` as given.
+fn join_token(secret: &str, now: std::time::SystemTime, metadata: &str) -> String {
+    AccessToken::new("APIalloc", secret)
         .with_identity("participant-0001")
         .with_name("Participant 1")
-        .with_metadata(r#"{"seat":1}"#)
+        .with_metadata(metadata)
         .with_attributes([("team", "blue"), ("locale", "en-US")])
         .with_video_grant(
             VideoGrant::join("room-1")
                 .with_can_publish_sources([TrackSource::Camera, TrackSource::Microphone]),
         )
         .to_jwt_at(now)
-        .expect("mints");
-    let verifier = Verifier::new(KeyRing::new().with_key("APIalloc", secret).expect("key"));
-    let payload = URL_SAFE_NO_PAD
-        .decode(token.split('.').nth(1).expect("payload"))
-        .expect("base64");
+        .expect("mints")
+}
 
-    verifier.verify_at(&token, now).expect("warm-up");
+#[test]
+fn verify_allocates_only_the_claims() {
+    let secret = "allocationSecret0123456789abcdefghijklmnop";
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let verifier = Verifier::new(KeyRing::new().with_key("APIalloc", secret).expect("key"));
+    let payload_of = |token: &str| {
+        URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).expect("payload"))
+            .expect("base64")
+    };
+    // The same claims but for the metadata's escapes: JSON text (escaped quotes, as the SDKs
+    // write it) and plain text of the same length (both short enough to stay inline).
+    let json = join_token(secret, now, r#"{"seat":1}"#);
+    let plain = join_token(secret, now, "seat-one-1");
+    verifier.verify_at(&json, now).expect("warm-up");
+
+    // Without escapes, `serde_json::from_slice::<Claims>` makes exactly the claims' own
+    // allocations and the same Arc: verification must make the same number.
+    let plain_payload = payload_of(&plain);
     let (parse_only, parsed) =
-        allocations(|| serde_json::from_slice::<Claims>(&payload).expect("parses"));
-    let (verify, verified) = allocations(|| verifier.verify_at(&token, now).expect("verifies"));
+        allocations(|| serde_json::from_slice::<Claims>(&plain_payload).expect("parses"));
+    let (verify, verified) = allocations(|| verifier.verify_at(&plain, now).expect("verifies"));
     assert_eq!(parsed, verified);
-    // `serde_json::from_slice::<Claims>` makes the same Arc, so the counts must be equal.
     assert_eq!(
         verify, parse_only,
         "verify made {verify} allocations, parsing alone {parse_only}"
+    );
+    // With escapes, serde_json alone also allocates its scratch buffer (and grows it);
+    // verification unescapes into the claim itself, so it costs what the plain token costs.
+    let json_payload = payload_of(&json);
+    let (json_parse, _) =
+        allocations(|| serde_json::from_slice::<Claims>(&json_payload).expect("parses"));
+    let (json_verify, claims) = allocations(|| verifier.verify_at(&json, now).expect("verifies"));
+    assert_eq!(claims.metadata(), r#"{"seat":1}"#);
+    assert_eq!(
+        json_verify, verify,
+        "an escaped metadata cost {json_verify} allocations, a plain one {verify}"
+    );
+    assert!(
+        json_parse > json_verify,
+        "serde_json's scratch buffer: {json_parse} against {json_verify}"
     );
 
     // A rejection allocates nothing at all when it fails before the claims (bad signature is

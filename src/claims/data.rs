@@ -11,6 +11,7 @@ use std::fmt;
 use compact_str::CompactString;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::attributes::AttributesSeed;
 use super::date::NumericDate;
@@ -98,6 +99,9 @@ pub(crate) enum ClaimFault {
 pub(crate) struct ClaimsSeed<'a> {
     pub(crate) fault: &'a Cell<Option<ClaimFault>>,
     pub(crate) target: &'a mut ClaimsData,
+    /// The deserializer is serde_json's, whose raw values let [`read_text`] skip its scratch
+    /// buffer. (`Claims`' own `Deserialize` serves any format, so it says false.)
+    pub(crate) serde_json: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
@@ -107,6 +111,7 @@ impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
         deserializer.deserialize_map(ClaimsVisitor {
             fault: self.fault,
             data: self.target,
+            serde_json: self.serde_json,
         })
     }
 }
@@ -117,6 +122,7 @@ impl<'de> Deserialize<'de> for ClaimsData {
         ClaimsSeed {
             fault: &Cell::new(None),
             target: &mut data,
+            serde_json: false,
         }
         .deserialize(deserializer)?;
         Ok(data)
@@ -182,6 +188,7 @@ impl Key {
 struct ClaimsVisitor<'a> {
     fault: &'a Cell<Option<ClaimFault>>,
     data: &'a mut ClaimsData,
+    serde_json: bool,
 }
 
 /// Reads the value of `key` into `slot`, `null` meaning absent; on error, blames `key`.
@@ -205,6 +212,40 @@ where
             Err(err)
         }
     }
+}
+
+/// [`read`] for a string claim that often holds escapes (`name`, `metadata`). From serde_json
+/// (`serde_json` true), it is read as raw JSON text and unescaped into one allocation (see
+/// [`json_text`](super::json_text)); from any other deserializer, as [`read`] does.
+fn read_text<'de, A>(
+    fault: &Cell<Option<ClaimFault>>,
+    map: &mut A,
+    key: Key,
+    slot: &mut Option<CompactString>,
+    serde_json: bool,
+) -> Result<(), A::Error>
+where
+    A: MapAccess<'de>,
+{
+    if !serde_json {
+        return read(fault, map, key, slot);
+    }
+    let text = match map.next_value::<Option<&'de RawValue>>() {
+        Ok(None) => None,
+        Ok(Some(raw)) => match super::json_text::unescape(raw.get()) {
+            Some(text) => Some(text),
+            None => {
+                fault.set(Some(ClaimFault::Invalid(key.name())));
+                return Err(de::Error::custom("expected a JSON string"));
+            }
+        },
+        Err(err) => {
+            fault.set(Some(ClaimFault::Invalid(key.name())));
+            return Err(err);
+        }
+    };
+    *slot = text;
+    Ok(())
 }
 
 /// [`read`] for a grant or message, which must be a JSON object.
@@ -232,7 +273,11 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let ClaimsVisitor { fault, data } = self;
+        let ClaimsVisitor {
+            fault,
+            data,
+            serde_json,
+        } = self;
         let mut seen: u32 = 0;
         while let Some(key) = map.next_key::<Key>()? {
             if let Key::Other = key {
@@ -253,10 +298,12 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
                 Key::Exp => read(fault, &mut map, key, &mut data.exp)?,
                 Key::Nbf => read(fault, &mut map, key, &mut data.nbf)?,
                 Key::Iat => read(fault, &mut map, key, &mut data.iat)?,
-                Key::Name => read(fault, &mut map, key, &mut data.name)?,
+                Key::Name => read_text(fault, &mut map, key, &mut data.name, serde_json)?,
                 Key::Kind => read(fault, &mut map, key, &mut data.kind)?,
                 Key::KindDetails => read(fault, &mut map, key, &mut data.kind_details)?,
-                Key::Metadata => read(fault, &mut map, key, &mut data.metadata)?,
+                Key::Metadata => {
+                    read_text(fault, &mut map, key, &mut data.metadata, serde_json)?;
+                }
                 Key::Attributes => {
                     if let Err(err) = map.next_value_seed(AttributesSeed(&mut data.attributes)) {
                         fault.set(Some(ClaimFault::Invalid(key.name())));
@@ -289,6 +336,7 @@ mod tests {
         let result = ClaimsSeed {
             fault: &fault,
             target: &mut data,
+            serde_json: true,
         }
         .deserialize(&mut de);
         (result.map(|()| data), fault.get())

@@ -5,6 +5,7 @@ mod attributes;
 mod data;
 mod date;
 mod grants;
+mod json_text;
 mod kind;
 mod object;
 mod permissions;
