@@ -500,3 +500,52 @@ proptest! {
         let _ = verifier().verify_at(&token, system_time(NOW));
     }
 }
+
+/// A JSON string token made of text and escapes of every kind, well formed or not (a lone
+/// surrogate, an unknown escape), as a hostile or odd token may hold one.
+fn json_string_token() -> impl Strategy<Value = String> {
+    vec(
+        prop_oneof![
+            "[a-zA-Z0-9 {}:,é€😀]{0,4}",
+            proptest::sample::select(vec![
+                r#"\""#, r"\\", r"\/", r"\b", r"\f", r"\n", r"\r", r"\t", r"\x", r"\u12",
+            ])
+            .prop_map(str::to_owned),
+            (0u32..=0xFFFF).prop_map(|unit| format!("\\u{unit:04x}")),
+            (0xD800u32..=0xDFFF).prop_map(|unit| format!("\\u{unit:04X}")),
+        ],
+        0..8,
+    )
+    .prop_map(|parts| format!("\"{}\"", parts.concat()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// The verifier reads `name` and `metadata` through its own unescaping (no scratch buffer);
+    /// `Claims`' own `Deserialize` through serde_json's. Both must accept the same payloads
+    /// and read the same claims from them.
+    #[test]
+    fn the_verifier_reads_escaped_strings_as_serde_json_does(
+        name in json_string_token(),
+        metadata in json_string_token(),
+        identity in json_string_token(),
+    ) {
+        let payload = format!(
+            r#"{{"iss":"{KEY_A}","sub":{identity},"name":{name},"metadata":{metadata},"exp":4102444800}}"#
+        );
+        let generic = serde_json::from_slice::<Claims>(payload.as_bytes());
+        let token = assemble(br#"{"alg":"HS256"}"#, payload.as_bytes(), SECRET_A.as_bytes());
+        let verified = tower_livekit_auth::verify::decode_unverified(&token);
+        match (generic, verified) {
+            (Ok(generic), Ok(verified)) => prop_assert_eq!(generic, verified),
+            (Err(_), Err(_)) => {}
+            (generic, verified) => prop_assert!(
+                false,
+                "{payload}: serde_json {:?}, the verifier {:?}",
+                generic.map(|c| c.metadata().to_owned()),
+                verified.map(|c| c.metadata().to_owned())
+            ),
+        }
+    }
+}
