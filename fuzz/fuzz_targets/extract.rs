@@ -18,7 +18,9 @@ use tower_livekit_auth::middleware::{extract_token, TokenLocation};
 fn b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');
     !body.is_empty()
-        && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -40,12 +42,21 @@ fuzz_target!(|data: &[u8]| {
         assert!(b64token(&token), "token with bad characters: {token:?}");
         if count > 0 {
             assert_eq!(count, 1, "a token from several Authorization headers");
-            let value = headers[AUTHORIZATION].to_str().expect("a returned token means ASCII");
+            let value = headers[AUTHORIZATION]
+                .to_str()
+                .expect("a returned token means ASCII");
             assert!(value.ends_with(&*token), "token not from the header");
             let scheme = value.split(' ').next().unwrap_or("");
-            assert!(scheme.eq_ignore_ascii_case("bearer"), "scheme {scheme:?} accepted");
+            assert!(
+                scheme.eq_ignore_ascii_case("bearer"),
+                "scheme {scheme:?} accepted"
+            );
         } else {
-            assert_eq!(location, TokenLocation::HeaderOrQuery, "query token without opt-in");
+            assert_eq!(
+                location,
+                TokenLocation::HeaderOrQuery,
+                "query token without opt-in"
+            );
         }
     }
 });
