@@ -13,6 +13,7 @@
 
 import { AccessToken, RoomServiceClient, TrackSource } from 'livekit-server-sdk';
 import { demoRoutes } from './demo_routes.mjs';
+import { check, expect, expectServerError, expectStatus, finish } from './checks.mjs';
 
 const urls = { A: process.env.REPLICA_A, B: process.env.REPLICA_B, C: process.env.REPLICA_C };
 const apiKey = process.env.LIVEKIT_API_KEY;
@@ -27,21 +28,6 @@ const BYSTANDER = 'node-bea';
 const DEADLINE_MS = 10_000;
 const opts = { requestTimeout: 10, failover: false };
 
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    const detail = await fn();
-    passed += 1;
-    console.log(`ok   ${name}${detail ? ` (${detail})` : ''}`);
-  } catch (e) {
-    failed += 1;
-    console.log(`FAIL ${name}: ${e?.message ?? e}`);
-  }
-}
-function expect(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 const show = (v) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x));
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -57,24 +43,6 @@ async function becomes(status, probe) {
     }
     await new Promise((resolve) => { setTimeout(resolve, 10); });
   }
-}
-async function expectStatus(call, status) {
-  const r = await call;
-  expect(r.status === status, `expected ${status}, got ${r.status} ${r.body}`);
-  return r;
-}
-/** Runs fn, which must throw the SDK's error with this HTTP status and twirp code. */
-async function expectServerError(fn, status, code) {
-  let err;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected an error ${status} ${code}, the call succeeded`);
-  expect(err.status === status && err.code === code,
-    `expected ${status} ${code}, got status=${err.status} code=${err.code} message=${err.message}`);
-  return `status=${err.status} code=${err.code}`;
 }
 
 const demo = { A: demoRoutes(urls.A), B: demoRoutes(urls.B), C: demoRoutes(urls.C) };
@@ -153,5 +121,4 @@ await check('the bystander is still accepted on A, B and C (200) and still liste
   expect(same(ps.map((p) => p.identity), [BYSTANDER]), `participants: ${show(ps)}`);
 });
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

@@ -18,6 +18,7 @@ import {
   AccessToken, ParticipantInfo_State, RoomServiceClient, TokenVerifier, TrackSource,
 } from 'livekit-server-sdk';
 import { demoRoutes, withNotBefore } from './demo_routes.mjs';
+import { check, expect, expectServerError, expectStatus, finish } from './checks.mjs';
 
 const url = process.env.LIVEKIT_URL;
 const apiKey = process.env.LIVEKIT_API_KEY;
@@ -29,34 +30,6 @@ if (!url || !apiKey || !apiSecret) {
 const ROOM = 'interop-room';
 const opts = { requestTimeout: 10, failover: false };
 
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    const detail = await fn();
-    passed += 1;
-    console.log(`ok   ${name}${detail ? ` (${detail})` : ''}`);
-  } catch (e) {
-    failed += 1;
-    console.log(`FAIL ${name}: ${e?.message ?? e}`);
-  }
-}
-function expect(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-/** Runs fn, which must throw a ServerError with this HTTP status and twirp code. */
-async function expectServerError(fn, status, code) {
-  let err;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected an error ${status} ${code}, the call succeeded`);
-  expect(err.status === status && err.code === code,
-    `expected ${status} ${code}, got status=${err.status} code=${err.code} message=${err.message}`);
-  return `status=${err.status} code=${err.code}`;
-}
 const names = (rooms) => rooms.map((r) => r.name);
 
 const svc = new RoomServiceClient(url, apiKey, apiSecret, opts);
@@ -119,11 +92,6 @@ async function viewerToken() {
   });
   at.addGrant({ roomJoin: true, room: STAGE, canPublish: false });
   return at.toJwt();
-}
-async function expectStatus(call, status) {
-  const r = await call;
-  expect(r.status === status, `expected ${status}, got ${r.status} ${r.body}`);
-  return r;
 }
 const original = await viewerToken();
 let refreshed;
@@ -260,5 +228,4 @@ await check('removeParticipant(room, identity, {revokeTokenTs: now + 30 s}) refu
 });
 await check('deleteRoom(stage) succeeds', async () => { await svc.deleteRoom(STAGE); });
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -17,6 +17,7 @@ import { createServer } from 'node:http';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { check, expect, finish } from './checks.mjs';
 
 // Browser globals: recorded when read, before livekit-client is loaded (hence the dynamic
 // import below), to show which it looks for and that it runs without them.
@@ -48,21 +49,6 @@ const TIMEOUT_MS = 10_000;
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(here, '..', 'tests', 'fixtures', 'token_requests');
 
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    const detail = await fn();
-    passed += 1;
-    console.log(`ok   ${name}${detail ? ` (${detail})` : ''}`);
-  } catch (e) {
-    failed += 1;
-    console.log(`FAIL ${name}: ${e?.message ?? e}`);
-  }
-}
-function expect(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 /** JSON with sorted keys, to compare values whatever their key order. */
 function canon(value) {
   if (Array.isArray(value)) return `[${value.map(canon).join(',')}]`;
@@ -325,5 +311,4 @@ try {
   await proxy.close();
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
