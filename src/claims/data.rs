@@ -99,9 +99,10 @@ pub(crate) enum ClaimFault {
 pub(crate) struct ClaimsSeed<'a> {
     pub(crate) fault: &'a Cell<Option<ClaimFault>>,
     pub(crate) target: &'a mut ClaimsData,
-    /// The deserializer is serde_json's, whose raw values let [`read_text`] skip its scratch
-    /// buffer. (`Claims`' own `Deserialize` serves any format, so it says false.)
-    pub(crate) serde_json: bool,
+    /// Read `name` and `metadata` as raw text ([`read_text`]): only for serde_json, whose raw
+    /// values let the parser skip its scratch buffer. (`Claims`' own `Deserialize` serves any
+    /// format, so it says false.)
+    pub(crate) raw_text: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
@@ -111,7 +112,7 @@ impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
         deserializer.deserialize_map(ClaimsVisitor {
             fault: self.fault,
             data: self.target,
-            serde_json: self.serde_json,
+            raw_text: self.raw_text,
         })
     }
 }
@@ -122,7 +123,7 @@ impl<'de> Deserialize<'de> for ClaimsData {
         ClaimsSeed {
             fault: &Cell::new(None),
             target: &mut data,
-            serde_json: false,
+            raw_text: false,
         }
         .deserialize(deserializer)?;
         Ok(data)
@@ -188,7 +189,7 @@ impl Key {
 struct ClaimsVisitor<'a> {
     fault: &'a Cell<Option<ClaimFault>>,
     data: &'a mut ClaimsData,
-    serde_json: bool,
+    raw_text: bool,
 }
 
 /// Reads the value of `key` into `slot`, `null` meaning absent; on error, blames `key`.
@@ -215,19 +216,19 @@ where
 }
 
 /// [`read`] for a string claim that often holds escapes (`name`, `metadata`). From serde_json
-/// (`serde_json` true), it is read as raw JSON text and unescaped into one allocation (see
+/// (`raw_text` true), it is read as raw JSON text and unescaped into one allocation (see
 /// [`json_text`](super::json_text)); from any other deserializer, as [`read`] does.
 fn read_text<'de, A>(
     fault: &Cell<Option<ClaimFault>>,
     map: &mut A,
     key: Key,
     slot: &mut Option<CompactString>,
-    serde_json: bool,
+    raw_text: bool,
 ) -> Result<(), A::Error>
 where
     A: MapAccess<'de>,
 {
-    if !serde_json {
+    if !raw_text {
         return read(fault, map, key, slot);
     }
     let text = match map.next_value::<Option<&'de RawValue>>() {
@@ -276,7 +277,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
         let ClaimsVisitor {
             fault,
             data,
-            serde_json,
+            raw_text,
         } = self;
         let mut seen: u32 = 0;
         while let Some(key) = map.next_key::<Key>()? {
@@ -298,11 +299,11 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
                 Key::Exp => read(fault, &mut map, key, &mut data.exp)?,
                 Key::Nbf => read(fault, &mut map, key, &mut data.nbf)?,
                 Key::Iat => read(fault, &mut map, key, &mut data.iat)?,
-                Key::Name => read_text(fault, &mut map, key, &mut data.name, serde_json)?,
+                Key::Name => read_text(fault, &mut map, key, &mut data.name, raw_text)?,
                 Key::Kind => read(fault, &mut map, key, &mut data.kind)?,
                 Key::KindDetails => read(fault, &mut map, key, &mut data.kind_details)?,
                 Key::Metadata => {
-                    read_text(fault, &mut map, key, &mut data.metadata, serde_json)?;
+                    read_text(fault, &mut map, key, &mut data.metadata, raw_text)?;
                 }
                 Key::Attributes => {
                     if let Err(err) = map.next_value_seed(AttributesSeed(&mut data.attributes)) {
@@ -336,7 +337,7 @@ mod tests {
         let result = ClaimsSeed {
             fault: &fault,
             target: &mut data,
-            serde_json: true,
+            raw_text: true,
         }
         .deserialize(&mut de);
         (result.map(|()| data), fault.get())

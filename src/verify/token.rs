@@ -182,7 +182,7 @@ fn parse_claims(json: &[u8]) -> Result<Arc<ClaimsData>, VerifyError> {
     let seed = ClaimsSeed {
         fault: &fault,
         target,
-        serde_json: true,
+        raw_text: true,
     };
     // One UTF-8 check of the whole payload lets serde_json skip the check of every string.
     // A payload that fails it goes through the byte reader, which still accepts invalid
