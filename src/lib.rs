@@ -89,6 +89,7 @@ mod metrics;
 pub mod middleware;
 pub mod mint;
 pub mod state;
+mod time;
 pub mod verify;
 pub mod webhook;
 

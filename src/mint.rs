@@ -9,7 +9,7 @@ use crate::claims::{
     AgentGrant, Audience, Claims, ClaimsData, InferenceGrant, NumericDate, ObservabilityGrant,
     ParticipantKind, RoomConfiguration, SipGrant, VideoGrant,
 };
-use crate::verify::unix_seconds;
+use crate::time::unix_seconds;
 
 /// The TTL of a new token when none is given: 6 hours, as in every LiveKit SDK.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(6 * 3600);

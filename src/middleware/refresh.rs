@@ -7,7 +7,8 @@ use http::header::{HeaderName, CACHE_CONTROL};
 use http::{HeaderValue, Response};
 
 use crate::claims::Claims;
-use crate::verify::{unix_seconds, Verifier};
+use crate::time::unix_seconds;
+use crate::verify::Verifier;
 
 /// The layer's setting: which header, and how close to expiry a token must be.
 #[derive(Clone, Debug)]

@@ -75,7 +75,7 @@ mod update;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use error::{StateError, StateErrorKind};
 pub use options::{StateOptions, DEFAULT_MAX_ENTRIES, DEFAULT_RETENTION};
@@ -88,6 +88,7 @@ pub use self::redis::RedisOptions;
 use self::entry::{Outcome, Write};
 use self::snapshot::{Refused, Snapshot};
 use crate::claims::Claims;
+use crate::time::unix_ms;
 use crate::verify::{VerifyError, VerifyErrorKind};
 
 /// The participant state: updates and revocations by room and identity. See the
@@ -374,14 +375,6 @@ fn check_participant(room: &str, identity: &str) -> Result<(), StateError> {
     Ok(())
 }
 
-/// Milliseconds since the Unix epoch (negative before it).
-pub(crate) fn unix_ms(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
-        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
-    }
-}
-
 impl fmt::Debug for ParticipantState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let backend = match &self.inner.backend {
@@ -416,14 +409,7 @@ impl ParticipantRecord {
     /// When the last update was made, if any.
     #[must_use]
     pub fn updated_at(&self) -> Option<SystemTime> {
-        self.updated_at_ms.map(|ms| {
-            let magnitude = Duration::from_millis(ms.unsigned_abs());
-            if ms >= 0 {
-                UNIX_EPOCH + magnitude
-            } else {
-                UNIX_EPOCH - magnitude
-            }
-        })
+        self.updated_at_ms.map(crate::time::from_unix_ms)
     }
 
     /// The revocation cutoff (Unix seconds): tokens issued before it are refused.

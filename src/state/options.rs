@@ -1,10 +1,9 @@
 //! [`StateOptions`]: how long entries live, how many there may be, and the clock.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::verify::DEFAULT_LEEWAY;
+use crate::time::{Clock, DEFAULT_LEEWAY};
 
 /// How long an entry lives after its last write unless [`StateOptions::with_retention`] says
 /// otherwise: 24 hours.
@@ -12,8 +11,6 @@ pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 3600);
 /// How many participants the store holds unless [`StateOptions::with_max_entries`] says
 /// otherwise.
 pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
-
-pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// The options of a [`ParticipantState`](super::ParticipantState).
 ///
@@ -39,7 +36,7 @@ pub struct StateOptions {
     pub(crate) retention: Duration,
     pub(crate) max_entries: usize,
     pub(crate) leeway: Duration,
-    pub(crate) clock: Option<Clock>,
+    pub(crate) clock: Clock,
 }
 
 impl Default for StateOptions {
@@ -48,7 +45,7 @@ impl Default for StateOptions {
             retention: DEFAULT_RETENTION,
             max_entries: DEFAULT_MAX_ENTRIES,
             leeway: DEFAULT_LEEWAY,
-            clock: None,
+            clock: Clock::default(),
         }
     }
 }
@@ -84,18 +81,16 @@ impl StateOptions {
     /// Read the time from `clock` instead of the system clock.
     #[must_use]
     pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        self.clock = Some(Arc::new(clock));
+        self.clock = Clock::injected(clock);
         self
     }
 
     pub(crate) fn now(&self) -> SystemTime {
-        self.clock
-            .as_ref()
-            .map_or_else(SystemTime::now, |clock| clock())
+        self.clock.now()
     }
 
     pub(crate) fn retention_ms(&self) -> i64 {
-        i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX)
+        crate::time::duration_ms(self.retention)
     }
 }
 
@@ -105,7 +100,7 @@ impl fmt::Debug for StateOptions {
             .field("retention", &self.retention)
             .field("max_entries", &self.max_entries)
             .field("leeway", &self.leeway)
-            .field("clock", &self.clock.as_ref().map(|_| "injected"))
+            .field("clock", &self.clock)
             .finish()
     }
 }

@@ -350,7 +350,7 @@ impl RedisBackend {
             pipe.pexpire(key, retention).ignore();
         }
         pipe.lrange(&updates, 0, -1).lrange(&revocations, 0, -1);
-        let restart_at = super::unix_ms(inner.options.now()).clamp(0, 1 << 42) * 1000;
+        let restart_at = crate::time::unix_ms(inner.options.now()).clamp(0, 1 << 42) * 1000;
         pipe.cmd("EVAL")
             .arg(ANNOUNCE)
             .arg(1)
@@ -611,7 +611,7 @@ impl Sync {
     fn synced_now(&self, inner: &Inner) {
         self.health
             .last_sync_ms
-            .store(super::unix_ms(inner.options.now()), Ordering::Relaxed);
+            .store(crate::time::unix_ms(inner.options.now()), Ordering::Relaxed);
         self.synced.send_modify(|n| *n += 1);
     }
 }

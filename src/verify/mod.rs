@@ -9,7 +9,7 @@ mod token;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
 
@@ -19,20 +19,16 @@ use self::cache::TokenCache;
 use crate::claims::Claims;
 use crate::keys::KeyRing;
 use crate::metrics::{self, Source};
-use crate::state::{unix_ms, ParticipantState};
+use crate::state::ParticipantState;
+use crate::time::{unix_ms, unix_seconds, Clock};
+pub use crate::time::{DEFAULT_LEEWAY, MAX_LEEWAY};
 
-/// The default leeway on `exp`, `nbf` and `iat`: 60 seconds, as the LiveKit server.
-pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
-/// The largest leeway a [`Verifier`] accepts; larger values are capped to it.
-pub const MAX_LEEWAY: Duration = Duration::from_secs(600);
 /// The default maximum token length: 16 KiB.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
 /// The default limit on a chain of refreshed tokens: 24 hours from the first token's issue
 /// time (see [`Verifier::refresh`]). Longer than any meeting, short enough that a stolen token
 /// does not live on.
 pub const DEFAULT_REFRESH_LIMIT: Duration = Duration::from_secs(24 * 3600);
-
-type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// Verifies LiveKit access tokens against a [`KeyRing`].
 ///
@@ -71,7 +67,7 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 pub struct Verifier {
     keys: Arc<ArcSwap<KeyRing>>,
     options: Options,
-    clock: Option<Clock>,
+    clock: Clock,
     cache: Option<Arc<TokenCache>>,
     state: Option<ParticipantState>,
 }
@@ -96,7 +92,7 @@ impl Verifier {
                 max_token_len: DEFAULT_MAX_TOKEN_LEN,
                 refresh_limit: DEFAULT_REFRESH_LIMIT,
             },
-            clock: None,
+            clock: Clock::default(),
             cache: None,
             state: None,
         }
@@ -135,7 +131,7 @@ impl Verifier {
     /// Read the time from `clock` instead of the system clock: for tests and replay tools.
     #[must_use]
     pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        self.clock = Some(Arc::new(clock));
+        self.clock = Clock::injected(clock);
         self
     }
 
@@ -189,10 +185,9 @@ impl Verifier {
     }
 
     /// The current time, from the injected clock or the system's.
+    #[must_use]
     pub fn now(&self) -> SystemTime {
-        self.clock
-            .as_ref()
-            .map_or_else(SystemTime::now, |clock| clock())
+        self.clock.now()
     }
 
     /// Verifies `token` now and returns its claims.
@@ -291,7 +286,7 @@ impl fmt::Debug for Verifier {
             .field("audience", &self.options.audience)
             .field("max_token_len", &self.options.max_token_len)
             .field("refresh_limit", &self.options.refresh_limit)
-            .field("clock", &self.clock.as_ref().map(|_| "injected"))
+            .field("clock", &self.clock)
             .field(
                 "cached_tokens",
                 &self.cache.as_ref().map(|c| (c.len(), c.bytes())),
@@ -313,14 +308,6 @@ impl fmt::Debug for Verifier {
 /// ```
 pub fn decode_unverified(token: &str) -> Result<Claims, VerifyError> {
     token::decode_unverified(token.as_bytes()).map(Claims::from_arc)
-}
-
-/// Whole seconds since the Unix epoch (negative before it).
-pub(crate) fn unix_seconds(time: SystemTime) -> f64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(after) => after.as_secs() as f64,
-        Err(before) => -(before.duration().as_secs_f64().ceil()),
-    }
 }
 
 #[cfg(test)]

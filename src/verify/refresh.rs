@@ -3,9 +3,10 @@
 
 use std::time::SystemTime;
 
-use super::{unix_seconds, Verifier};
+use super::Verifier;
 use crate::claims::Claims;
 use crate::mint::{AccessToken, MintError, MintErrorKind, RefreshChain};
+use crate::time::unix_seconds;
 
 impl Verifier {
     /// Mints a refresh of verified `claims`, as the LiveKit server refreshes the token of a
