@@ -32,6 +32,7 @@
 //!
 //! - [`claims`]: the typed token and every permission rule.
 //! - [`keys`]: [`KeyRing`], read from LiveKit's YAML, a key file or the environment.
+//! - [`limits`]: LiveKit's size limits on names, metadata and attributes.
 //! - [`verify`]: [`Verifier`] and [`VerifyError`].
 //! - [`mint`]: [`AccessToken`], minting and refresh.
 //! - [`endpoint`]: the standardized token endpoint that LiveKit frontends call.
@@ -85,6 +86,7 @@ pub mod claims;
 mod credentials;
 pub mod endpoint;
 pub mod keys;
+pub mod limits;
 mod metrics;
 pub mod middleware;
 pub mod mint;
