@@ -28,6 +28,7 @@ pub(crate) use object::Object;
 pub use permissions::{Permissions, SourcePermissions};
 pub use room_config::{JobRestartPolicy, RoomAgentDispatch, RoomConfiguration};
 pub use source::{TrackSource, UnknownTrackSource};
+pub(crate) use sources::PublishSources;
 pub use video::VideoGrant;
 
 static NO_ATTRIBUTES: Attributes = Attributes::new();

@@ -49,6 +49,15 @@ impl PublishSources {
         list
     }
 
+    /// The list of `names`, in order.
+    pub(crate) fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut list = PublishSources::default();
+        for name in names {
+            list.push(name);
+        }
+        list
+    }
+
     /// Appends `name`, moving to the strings if it is not a known name or the inline list is
     /// full.
     fn push(&mut self, name: &str) {

@@ -146,6 +146,11 @@ impl VideoGrant {
         self.can_publish_sources = Some(PublishSources::from_sources(sources));
     }
 
+    /// `canPublishSources` set to `names`, as `UpdateParticipant` writes them.
+    pub(crate) fn set_publish_sources(&mut self, names: PublishSources) {
+        self.can_publish_sources = Some(names);
+    }
+
     /// `roomCreate`: create and delete rooms.
     #[must_use]
     pub fn with_room_create(mut self, value: bool) -> Self {

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{Claims, ClaimsData, TrackSource, VideoGrant};
+use crate::claims::{Claims, ClaimsData, PublishSources, TrackSource, VideoGrant};
+use crate::limits::{LimitExceeded, Limits};
 
 /// A change to a participant, as `UpdateParticipant` makes it (spec §7.1):
 ///
@@ -129,38 +130,60 @@ impl ParticipantUpdate {
         self.permission.as_ref()
     }
 
-    /// `later` on top of this one: what both together change.
-    pub(crate) fn then(&mut self, later: &ParticipantUpdate) {
-        if later.name.is_some() {
-            self.name.clone_from(&later.name);
+    /// Whether the update is within LiveKit's `limits`, as `UpdateParticipant` checks it: the
+    /// name, the metadata, and the attributes it sets (keys and values together).
+    pub(crate) fn check(&self, limits: &Limits) -> Result<(), LimitExceeded> {
+        if let Some(name) = &self.name {
+            limits.check_participant_name(name)?;
         }
-        if later.metadata.is_some() {
-            self.metadata.clone_from(&later.metadata);
+        if let Some(metadata) = &self.metadata {
+            limits.check_metadata(metadata)?;
         }
-        self.attributes
-            .extend(later.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if later.permission.is_some() {
-            self.permission.clone_from(&later.permission);
-        }
+        limits.check_attributes(self.attributes())
     }
 
     /// Applies the update to a token's claims, with the server's rules.
+    #[cfg(test)]
     pub(crate) fn apply(&self, data: &mut ClaimsData) {
-        if let Some(name) = &self.name {
-            data.name = Some(name.as_str().into());
+        Changes {
+            name: self.name.as_deref(),
+            metadata: self.metadata.as_deref(),
+            attributes: self.attributes(),
+            permission: self.permission.as_ref(),
         }
-        if let Some(metadata) = &self.metadata {
-            data.metadata = Some(metadata.as_str().into());
+        .apply(data);
+    }
+}
+
+/// Changes to a token's claims, borrowed from wherever they are kept: what an update, or the
+/// fields of a participant's state that apply to a token, do to its claims. The one place
+/// where LiveKit's rules for applying an `UpdateParticipant` to a grant are written.
+pub(crate) struct Changes<'a, A> {
+    pub(crate) name: Option<&'a str>,
+    pub(crate) metadata: Option<&'a str>,
+    /// In key order; `""` deletes the key.
+    pub(crate) attributes: A,
+    pub(crate) permission: Option<&'a ParticipantPermission>,
+}
+
+impl<'a, A: Iterator<Item = (&'a str, &'a str)>> Changes<'a, A> {
+    pub(crate) fn apply(self, data: &mut ClaimsData) {
+        if let Some(name) = self.name {
+            data.name = Some(name.into());
         }
-        if !self.attributes.is_empty() {
+        if let Some(metadata) = self.metadata {
+            data.metadata = Some(metadata.into());
+        }
+        let mut attributes = self.attributes.peekable();
+        if attributes.peek().is_some() {
             let merged = data
                 .attributes
                 .take()
                 .unwrap_or_default()
-                .merged(self.attributes());
+                .merged(attributes);
             data.attributes = (!merged.is_empty()).then_some(merged);
         }
-        if let Some(permission) = &self.permission {
+        if let Some(permission) = self.permission {
             permission.apply(data.video.get_or_insert_with(VideoGrant::default));
         }
     }
@@ -171,6 +194,11 @@ impl ParticipantUpdate {
 /// Every field defaults to `false` (and the sources to none listed, meaning every source), as
 /// in protobuf. [`from_claims`](Self::from_claims) reads the permission a token grants now.
 ///
+/// The sources are kept as the names LiveKit writes into the grant's `canPublishSources`. A
+/// protobuf number the crate does not know (`can_publish_sources: [99]`) becomes the name
+/// LiveKit's `UpdateFromPermission` gives it, its number (`"99"`), which matches no source:
+/// the participant may publish none of the listed sources, never every source.
+///
 /// ```
 /// use tower_livekit_auth::state::ParticipantPermission;
 /// use tower_livekit_auth::{Claims, TrackSource};
@@ -180,6 +208,13 @@ impl ParticipantUpdate {
 /// ).unwrap();
 /// let permission = ParticipantPermission::from_claims(&claims);
 /// assert!(permission.can_subscribe && !permission.can_publish && !permission.can_publish_data);
+///
+/// // From protobuf: an unknown source number is kept, and allows nothing.
+/// let odd = ParticipantPermission::new()
+///     .with_can_publish(true)
+///     .with_can_publish_source_numbers([99]);
+/// assert_eq!(odd.can_publish_sources().collect::<Vec<_>>(), ["99"]);
+/// assert!(TrackSource::ALL.iter().all(|&source| !odd.can_publish_source(source)));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -193,9 +228,9 @@ pub struct ParticipantPermission {
     /// `can_publish_data` → `canPublishData`.
     #[serde(default)]
     pub can_publish_data: bool,
-    /// `can_publish_sources` → `canPublishSources`; empty means every source.
+    /// `can_publish_sources` → `canPublishSources`, as names; empty means every source.
     #[serde(default)]
-    pub can_publish_sources: Vec<TrackSource>,
+    can_publish_sources: PublishSources,
     /// `hidden`.
     #[serde(default)]
     pub hidden: bool,
@@ -221,7 +256,7 @@ impl ParticipantPermission {
     }
 
     /// The permission `claims` grant, with the server's defaults: what a `ParticipantInfo`
-    /// reports. A source name the crate does not know (`"CAMERA"`) is left out.
+    /// reports. The sources are the grant's names as written.
     #[must_use]
     pub fn from_claims(claims: &Claims) -> Self {
         let video = claims.video();
@@ -229,14 +264,9 @@ impl ParticipantPermission {
             can_subscribe: claims.can_subscribe(),
             can_publish: claims.can_publish(),
             can_publish_data: claims.can_publish_data(),
-            can_publish_sources: video
-                .map(|video| {
-                    video
-                        .publish_source_names()
-                        .filter_map(|name| name.parse().ok())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            can_publish_sources: video.map_or(PublishSources::EMPTY, |video| {
+                PublishSources::from_names(video.publish_source_names())
+            }),
             hidden: claims.is_hidden(),
             recorder: video.is_some_and(VideoGrant::is_recorder),
             can_update_metadata: claims.can_update_own_metadata(),
@@ -272,8 +302,57 @@ impl ParticipantPermission {
         mut self,
         sources: impl IntoIterator<Item = TrackSource>,
     ) -> Self {
-        self.can_publish_sources = sources.into_iter().collect();
+        self.can_publish_sources = PublishSources::from_sources(sources);
         self
+    }
+
+    /// `can_publish_sources` as protobuf's `TrackSource` numbers (empty: every source). A
+    /// number the crate does not know is kept as LiveKit keeps it, as its decimal name, which
+    /// matches no source.
+    #[must_use]
+    pub fn with_can_publish_source_numbers(
+        mut self,
+        numbers: impl IntoIterator<Item = i32>,
+    ) -> Self {
+        let names: Vec<std::borrow::Cow<'static, str>> = numbers
+            .into_iter()
+            .map(|number| {
+                match TrackSource::ALL
+                    .iter()
+                    .find(|source| i32::from(source.number()) == number)
+                {
+                    Some(source) => source.as_str().into(),
+                    None => number.to_string().into(),
+                }
+            })
+            .collect();
+        self.can_publish_sources = PublishSources::from_names(names.iter().map(|name| &**name));
+        self
+    }
+
+    /// The names of `can_publish_sources`, in order (none: every source).
+    #[must_use]
+    pub fn can_publish_sources(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.can_publish_sources.iter()
+    }
+
+    /// `can_publish_sources` as protobuf numbers, for a `ParticipantInfo`: the known names and
+    /// the decimal ones; a name that is neither (`"CAMERA"`) has no number and is left out.
+    pub fn can_publish_source_numbers(&self) -> impl Iterator<Item = i32> + '_ {
+        self.can_publish_sources.iter().filter_map(|name| {
+            name.parse::<TrackSource>()
+                .map(|source| i32::from(source.number()))
+                .ok()
+                .or_else(|| name.parse::<i32>().ok())
+        })
+    }
+
+    /// Whether this permission lets a participant publish `source`, with the server's rule:
+    /// `can_publish`, and `source`'s name listed or no source listed.
+    #[must_use]
+    pub fn can_publish_source(&self, source: TrackSource) -> bool {
+        self.can_publish
+            && (self.can_publish_sources.is_empty() || self.can_publish_sources.contains(source))
     }
 
     /// `hidden`.
@@ -311,13 +390,41 @@ impl ParticipantPermission {
         self
     }
 
+    /// What both permissions allow: each flag only where both set it, and the sources both
+    /// allow. The state keeps this when two writers' clocks disagree (see
+    /// [`crate::state`]), so that it never grants more than either of them said.
+    pub(crate) fn meet(&self, other: &ParticipantPermission) -> ParticipantPermission {
+        let (mine, theirs) = (&self.can_publish_sources, &other.can_publish_sources);
+        let sources = match (mine.is_empty(), theirs.is_empty()) {
+            (true, _) => theirs.clone(),
+            (_, true) => mine.clone(),
+            _ => PublishSources::from_names(
+                mine.iter()
+                    .filter(|name| theirs.iter().any(|other| other == *name)),
+            ),
+        };
+        // Two lists with no name in common allow no source; an empty list would mean all.
+        let disjoint = !mine.is_empty() && !theirs.is_empty() && sources.is_empty();
+        ParticipantPermission {
+            can_subscribe: self.can_subscribe && other.can_subscribe,
+            can_publish: self.can_publish && other.can_publish && !disjoint,
+            can_publish_data: self.can_publish_data && other.can_publish_data,
+            can_publish_sources: sources,
+            hidden: self.hidden && other.hidden,
+            recorder: self.recorder && other.recorder,
+            can_update_metadata: self.can_update_metadata && other.can_update_metadata,
+            agent: self.agent && other.agent,
+            can_subscribe_metrics: self.can_subscribe_metrics && other.can_subscribe_metrics,
+        }
+    }
+
     /// `VideoGrant.UpdateFromPermission` (livekit/protocol `auth/grants.go`): every field it
     /// copies is replaced, explicitly; `canManageAgentSession`, the room, join and admin
     /// grants are left as they are.
     pub(crate) fn apply(&self, video: &mut VideoGrant) {
         video.can_publish = Some(self.can_publish);
         video.can_publish_data = Some(self.can_publish_data);
-        video.set_can_publish_sources(self.can_publish_sources.iter().copied());
+        video.set_publish_sources(self.can_publish_sources.clone());
         video.can_subscribe = Some(self.can_subscribe);
         video.can_update_own_metadata = Some(self.can_update_metadata);
         video.hidden = Some(self.hidden);
@@ -402,20 +509,62 @@ mod tests {
     }
 
     #[test]
-    fn a_later_update_wins_field_by_field() {
-        let mut first = ParticipantUpdate::new()
-            .with_name("one")
-            .with_attribute("a", "1")
-            .with_permission(ParticipantPermission::new().with_can_publish(true));
-        first.then(
-            &ParticipantUpdate::new()
-                .with_metadata("two")
-                .with_attribute("a", ""),
+    fn unknown_source_numbers_are_kept_and_match_nothing() {
+        let permission = ParticipantPermission::new()
+            .with_can_publish(true)
+            .with_can_publish_source_numbers([1, 99, -3]);
+        assert_eq!(
+            permission.can_publish_sources().collect::<Vec<_>>(),
+            ["camera", "99", "-3"]
         );
-        assert_eq!(first.name(), Some("one"));
-        assert_eq!(first.metadata(), Some("two"));
-        assert_eq!(first.attributes().collect::<Vec<_>>(), [("a", "")]);
-        assert!(first.permission().is_some_and(|p| p.can_publish));
+        assert_eq!(
+            permission.can_publish_source_numbers().collect::<Vec<_>>(),
+            [1, 99, -3]
+        );
+        let claims = applied(
+            JOINED,
+            &ParticipantUpdate::new().with_permission(permission),
+        );
+        assert!(claims.can_publish_source(TrackSource::Camera));
+        for source in [
+            TrackSource::Microphone,
+            TrackSource::ScreenShare,
+            TrackSource::ScreenShareAudio,
+            TrackSource::Unknown,
+        ] {
+            assert!(!claims.can_publish_source(source), "{source:?}");
+        }
+        let only_unknown = ParticipantPermission::new()
+            .with_can_publish(true)
+            .with_can_publish_source_numbers([99]);
+        let claims = applied(
+            JOINED,
+            &ParticipantUpdate::new().with_permission(only_unknown),
+        );
+        assert!(TrackSource::ALL
+            .iter()
+            .all(|&source| !claims.can_publish_source(source)));
+    }
+
+    #[test]
+    fn the_meet_of_two_permissions_allows_only_what_both_allow() {
+        let all = ParticipantPermission::new()
+            .with_can_publish(true)
+            .with_can_subscribe(true);
+        let camera = all.clone().with_can_publish_sources([TrackSource::Camera]);
+        let microphone = all
+            .clone()
+            .with_can_publish_sources([TrackSource::Microphone]);
+        let meet = all.meet(&camera);
+        assert!(meet.can_publish_source(TrackSource::Camera));
+        assert!(!meet.can_publish_source(TrackSource::Microphone));
+        assert_eq!(meet, camera.meet(&all));
+        let none = camera.meet(&microphone);
+        assert!(TrackSource::ALL
+            .iter()
+            .all(|&source| !none.can_publish_source(source)));
+        assert!(none.can_subscribe);
+        assert!(!all.meet(&ParticipantPermission::new()).can_subscribe);
     }
 
     #[test]
@@ -423,6 +572,6 @@ mod tests {
         let claims = Claims::from_data(data(JOINED));
         let p = ParticipantPermission::from_claims(&claims);
         assert!(p.can_subscribe && !p.can_publish && !p.can_publish_data);
-        assert!(p.can_publish_sources.is_empty());
+        assert_eq!(p.can_publish_sources().len(), 0);
     }
 }

@@ -7,7 +7,7 @@ use livekit_protocol as proto;
 use tower_livekit_auth::state::{
     ParticipantPermission, ParticipantUpdate, StateError, StateErrorKind,
 };
-use tower_livekit_auth::{Claims, TrackSource};
+use tower_livekit_auth::Claims;
 
 use super::super::rooms::{Joined, Unavailable};
 use super::super::AppState;
@@ -161,11 +161,18 @@ fn rooms_error(err: Unavailable) -> TwirpError {
     TwirpError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", err.0)
 }
 
-/// A write the state did not make: the client hears why, and that nothing happened.
+/// A write the state did not make, or may not have made: the client hears which, and why.
+/// Sizes over LiveKit's limits are `invalid_argument`, as LiveKit answers them.
 fn state_error(err: StateError) -> TwirpError {
     let (status, code) = match err.kind() {
-        StateErrorKind::Full => (StatusCode::TOO_MANY_REQUESTS, "resource_exhausted"),
-        StateErrorKind::InvalidParticipant => (StatusCode::BAD_REQUEST, "invalid_argument"),
+        StateErrorKind::Full | StateErrorKind::RoomFull => {
+            (StatusCode::TOO_MANY_REQUESTS, "resource_exhausted")
+        }
+        StateErrorKind::InvalidParticipant | StateErrorKind::TooLarge => {
+            (StatusCode::BAD_REQUEST, "invalid_argument")
+        }
+        // Unavailable (nothing written) and OutcomeUnknown (the message says which): both
+        // retryable, since writes are idempotent.
         _ => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
     };
     TwirpError::new(status, code, err.to_string())
@@ -179,18 +186,15 @@ fn update_of(request: &proto::UpdateParticipantRequest) -> ParticipantUpdate {
         .with_metadata(request.metadata.clone())
         .with_attributes(request.attributes.clone());
     if let Some(permission) = &request.permission {
-        let sources = permission.can_publish_sources.iter().filter_map(|&number| {
-            TrackSource::ALL
-                .iter()
-                .copied()
-                .find(|source| i32::from(source.number()) == number)
-        });
+        // A number the crate does not know is kept as LiveKit keeps it, matching no source:
+        // dropping it would leave an empty list, which means every source.
+        let sources = permission.can_publish_sources.iter().copied();
         update = update.with_permission(
             ParticipantPermission::new()
                 .with_can_subscribe(permission.can_subscribe)
                 .with_can_publish(permission.can_publish)
                 .with_can_publish_data(permission.can_publish_data)
-                .with_can_publish_sources(sources)
+                .with_can_publish_source_numbers(sources)
                 .with_hidden(permission.hidden)
                 .with_can_update_metadata(permission.can_update_metadata)
                 .with_can_subscribe_metrics(permission.can_subscribe_metrics)
@@ -225,11 +229,7 @@ fn info(app: &AppState, joined: &Joined) -> Option<proto::ParticipantInfo> {
         can_subscribe: permission.can_subscribe,
         can_publish: permission.can_publish,
         can_publish_data: permission.can_publish_data,
-        can_publish_sources: permission
-            .can_publish_sources
-            .iter()
-            .map(|source| i32::from(source.number()))
-            .collect(),
+        can_publish_sources: permission.can_publish_source_numbers().collect(),
         hidden: permission.hidden,
         recorder: permission.recorder,
         can_update_metadata: permission.can_update_metadata,
