@@ -25,7 +25,7 @@ pub const DEFAULT_MAX_NAME_LENGTH: usize = 256;
 ///
 /// let limits = Limits::new().with_max_metadata_size(16);
 /// assert!(limits.check_metadata("short").is_ok());
-/// let err = limits.check_metadata("seventeen bytes!!").unwrap_err();
+/// let err = limits.check_metadata("seventeen bytes!!").expect_err("over the limit");
 /// assert_eq!(err.limit(), Limit::MetadataSize);
 /// assert_eq!(
 ///     err.to_string(),
@@ -257,7 +257,9 @@ mod tests {
     fn a_value_at_the_limit_passes_and_one_byte_more_does_not() {
         let limits = Limits::new().with_max_participant_name_length(3);
         assert!(limits.check_participant_name("abc").is_ok());
-        let err = limits.check_participant_name("abcd").unwrap_err();
+        let err = limits
+            .check_participant_name("abcd")
+            .expect_err("over the limit");
         assert_eq!(
             (err.limit(), err.size(), err.max()),
             (Limit::ParticipantNameLength, 4, 3)
@@ -273,7 +275,7 @@ mod tests {
         assert!(limits.check_attributes([("ab", "c"), ("d", "ef")]).is_ok());
         let err = limits
             .check_attributes([("ab", "c"), ("d", "efg")])
-            .unwrap_err();
+            .expect_err("over the limit");
         assert_eq!(err.size(), 7);
         assert_eq!(
             err.to_string(),

@@ -1,4 +1,4 @@
-//! Participant state after a token is issued: permission updates and revocations (spec §7).
+//! Participant state after a token is issued: permission updates and revocations.
 //!
 //! A LiveKit token is not the last word. `UpdateParticipant` changes a connected participant's
 //! name, metadata, attributes and permissions, and `RemoveParticipant` (with LiveKit Cloud's
@@ -7,7 +7,7 @@
 //! ([`with_participant_state`](crate::Verifier::with_participant_state)) answers every
 //! verification that names a participant with its current state: the [`Claims`] a handler
 //! gets say what the participant may do now, and a revoked token is refused
-//! ([`VerifyErrorKind::Revoked`], a 401 `invalid_token`).
+//! ([`VerifyErrorKind::Revoked`](crate::VerifyErrorKind::Revoked), a 401 `invalid_token`).
 //!
 //! Whose tokens a change applies to, by the token's `nbf` (its issue time; none counts as 0):
 //! - an **update** applies to the participant's tokens issued before it (an `nbf` in the same
@@ -17,12 +17,24 @@
 //!   (default now + the leeway, as `revoke_token_ts`); a token minted after the cutoff works;
 //! - **removing** a participant revokes and clears its updates.
 //!
+//! What the state holds is exact and bounded. `UpdateParticipant` replaces the name, the
+//! metadata and the permission as wholes and sets or deletes attributes key by key, so a
+//! participant's state is one `(time, value)` per field and per attribute key, plus the
+//! revocation cutoff: nothing is ever trimmed or merged, a demotion is never forgotten and a
+//! promotion never reaches a token minted after it. Each entry is bounded by LiveKit's size
+//! limits ([`Limits`](crate::limits::Limits), checked on every write), the store by a number
+//! of entries in all and per room ([`StateOptions`]), and an entry lives a retention after
+//! the later of its last write and its cutoff.
+//!
 //! Clock skew: update times and default cutoffs are the writing host's clock, `nbf` the
 //! minting host's. A token minted by a host whose clock is behind looks older than it is, and
 //! gets updates (or a revocation) meant for earlier tokens; one whose clock is ahead looks
 //! newer, and escapes an update made in the seconds before its `nbf`. The default cutoff's
 //! leeway covers a minting host up to that far ahead. Keep the clocks in sync (NTP) to well
-//! under the leeway.
+//! under the leeway. Between writers: a write that carries an earlier time than the field's
+//! last write (its writer's clock is behind) keeps the later time, and for a permission what
+//! both writes allow, so the state never grants more than the writes would in the order they
+//! were made; for a name, metadata or attribute, the later write's value.
 //!
 //! The hot path reads a local snapshot: no lock, no allocation and no I/O for a participant
 //! without an entry; a participant with updates costs one copy of its claims.
@@ -63,22 +75,26 @@
 //! # }
 //! ```
 
-#[cfg(feature = "redis")]
-mod announcements;
 mod entry;
 mod error;
 mod options;
+mod record;
 #[cfg(feature = "redis")]
 mod redis;
+mod refusal;
 mod snapshot;
 mod update;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use error::{StateError, StateErrorKind};
-pub use options::{StateOptions, DEFAULT_MAX_ENTRIES, DEFAULT_RETENTION};
+pub use options::{
+    StateOptions, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRIES_PER_ROOM, DEFAULT_RETENTION,
+    MAX_RETENTION,
+};
+pub use record::ParticipantRecord;
+pub use refusal::Refusal;
 pub use update::{ParticipantPermission, ParticipantUpdate};
 
 #[cfg(feature = "redis")]
@@ -88,8 +104,7 @@ pub use self::redis::RedisOptions;
 use self::entry::{Outcome, Write};
 use self::snapshot::{Refused, Snapshot};
 use crate::claims::Claims;
-use crate::time::unix_ms;
-use crate::verify::{VerifyError, VerifyErrorKind};
+use crate::time::{duration_ms, unix_ms};
 
 /// The participant state: updates and revocations by room and identity. See the
 /// [module docs](self).
@@ -103,9 +118,9 @@ pub struct ParticipantState {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    snapshot: Snapshot,
-    options: StateOptions,
+pub(crate) struct Inner {
+    pub(crate) snapshot: Snapshot,
+    pub(crate) options: StateOptions,
     backend: Backend,
 }
 
@@ -126,7 +141,7 @@ impl ParticipantState {
     pub fn in_memory(options: StateOptions) -> Self {
         ParticipantState {
             inner: Arc::new(Inner {
-                snapshot: Snapshot::new(),
+                snapshot: Snapshot::new(options.retention_ms()),
                 options,
                 backend: Backend::Memory,
             }),
@@ -142,9 +157,13 @@ impl ParticipantState {
     /// [`RedisOptions::with_connect_timeout`]: a replica that started without the state would
     /// accept revoked tokens. After that:
     ///
-    /// - **Writes** go to Redis first and are reported done only once Redis has them; while
-    ///   Redis is unreachable they fail with [`StateErrorKind::Unavailable`] (within the write
-    ///   timeout) and nothing is written anywhere.
+    /// - **Writes** go to Redis first, each in one script that writes all of it or nothing,
+    ///   and are reported done only once Redis has them. While Redis is unreachable they fail
+    ///   with [`StateErrorKind::Unavailable`] and nothing is written anywhere; a write sent
+    ///   but not answered within the write timeout fails with
+    ///   [`StateErrorKind::OutcomeUnknown`]: it may still be made, and retrying it is safe.
+    /// - **Bounds** (in all, per room) are checked by Redis in the write's script, against
+    ///   every replica's entries; the size limits by the writer.
     /// - **Reads** (every verification) use the local snapshot and never wait on Redis. It is
     ///   kept current by Redis pub/sub, rescanned from Redis after every reconnect, and
     ///   checked every [`RedisOptions::with_resync_interval`] (5 s) against the deployment's
@@ -185,8 +204,9 @@ impl ParticipantState {
     ) -> Result<Self, StateError> {
         let client = self::redis::client(url)?;
         let (backend, sync) = self::redis::RedisBackend::new(client, redis)?;
+        backend.check_permissions().await?;
         let inner = Arc::new(Inner {
-            snapshot: Snapshot::new(),
+            snapshot: Snapshot::new(options.retention_ms()),
             options,
             backend: Backend::Redis(backend),
         });
@@ -198,15 +218,21 @@ impl ParticipantState {
     }
 
     /// Applies `update` to the participant's tokens issued before now (see the
-    /// [module docs](self)). An update that changes nothing writes nothing.
+    /// [module docs](self)). An update that changes nothing writes nothing. Refused with
+    /// [`StateErrorKind::TooLarge`] past the size limits, as LiveKit refuses such an
+    /// `UpdateParticipant`: the name, the metadata, the attributes it sets, and the
+    /// participant's attributes once it is applied (a deleted key counts its key, since the
+    /// state remembers it).
     pub async fn update(
         &self,
         room: &str,
         identity: &str,
         update: ParticipantUpdate,
     ) -> Result<(), StateError> {
+        self.check_participant(room, identity)?;
+        update.check(&self.inner.options.limits)?;
         if update.is_empty() {
-            return check_participant(room, identity);
+            return Ok(());
         }
         let write = Write::Update {
             at_ms: self.now_ms(),
@@ -217,8 +243,9 @@ impl ParticipantState {
 
     /// Refuses the participant's tokens issued before `cutoff` (Unix seconds; default now + the
     /// leeway, as LiveKit's `revoke_token_ts`), and returns the cutoff. A later revocation
-    /// moves the cutoff forward; an earlier one changes nothing. The participant's updates
-    /// stay (see [`remove`](Self::remove)).
+    /// moves the cutoff forward; an earlier one changes nothing. A cutoff in the future holds
+    /// until then: the entry is kept a retention after it. The participant's updates stay
+    /// (see [`remove`](Self::remove)).
     pub async fn revoke(
         &self,
         room: &str,
@@ -256,7 +283,12 @@ impl ParticipantState {
         cutoff: Option<u64>,
         write: fn(i64, i64) -> Write,
     ) -> Result<u64, StateError> {
-        let (at_ms, cutoff) = self.cutoff(cutoff);
+        self.check_participant(room, identity)?;
+        let at_ms = self.now_ms();
+        let cutoff = cutoff.unwrap_or_else(|| {
+            let leeway_ms = duration_ms(self.inner.options.leeway);
+            u64::try_from(at_ms.saturating_add(leeway_ms).max(0) / 1000).unwrap_or(0)
+        });
         let write = write(at_ms, i64::try_from(cutoff).unwrap_or(i64::MAX));
         self.write(room, identity, write).await.map(|()| cutoff)
     }
@@ -274,14 +306,21 @@ impl ParticipantState {
 
     /// `claims` as the participant's state says they are now: what a verification answers.
     /// For claims verified earlier and kept, such as a server's list of who joined.
-    pub fn apply(&self, claims: &Claims) -> Result<Claims, VerifyError> {
+    pub fn apply(&self, claims: &Claims) -> Result<Claims, Refusal> {
         self.apply_at(claims.clone(), self.now_ms())
     }
 
-    /// How many participants have entries (some may have expired and not been dropped yet).
+    /// How many participants have entries (those expired since the last write or resync
+    /// included: they are dropped then).
     #[must_use]
     pub fn len(&self) -> usize {
         self.inner.snapshot.len()
+    }
+
+    /// How many participants of `room` have entries (counted as [`len`](Self::len) counts).
+    #[must_use]
+    pub fn room_len(&self, room: &str) -> usize {
+        self.inner.snapshot.room_len(room)
     }
 
     /// Whether no participant has an entry.
@@ -300,12 +339,12 @@ impl ParticipantState {
     /// token that verified at `now_ms`, changed by the participant's updates, or refused by
     /// its revocation.
     #[inline]
-    pub(crate) fn apply_at(&self, claims: Claims, now_ms: i64) -> Result<Claims, VerifyError> {
+    pub(crate) fn apply_at(&self, claims: Claims, now_ms: i64) -> Result<Claims, Refusal> {
         #[cfg(feature = "redis")]
         if let Backend::Redis(backend) = &self.inner.backend {
             let names_participant = !claims.room().is_empty() && !claims.identity().is_empty();
             if names_participant && backend.health.too_stale(now_ms) {
-                return Err(VerifyError::new(VerifyErrorKind::StateUnavailable));
+                return Err(Refusal::Unavailable);
             }
         }
         let Some(entry) = self.inner.snapshot.get(claims.room(), claims.identity()) else {
@@ -319,35 +358,19 @@ impl ParticipantState {
             // A token refreshed with the state already in it comes out the same: not a change.
             Outcome::Updated(data) if *data == *claims.data() => Ok(claims),
             Outcome::Updated(data) => Ok(Claims::updated(*data)),
-            Outcome::Revoked => Err(VerifyError::new(VerifyErrorKind::Revoked)),
+            Outcome::Revoked => Err(Refusal::Revoked),
         }
     }
 
     async fn write(&self, room: &str, identity: &str, write: Write) -> Result<(), StateError> {
-        check_participant(room, identity)?;
         let inner = &*self.inner;
-        let options = &inner.options;
         match &inner.backend {
             Backend::Memory => inner
                 .snapshot
-                .write(
-                    room,
-                    identity,
-                    &write,
-                    self.now_ms(),
-                    options.retention_ms(),
-                    options.max_entries,
-                )
-                .map_err(|Refused::Full| StateError::new(StateErrorKind::Full)),
+                .write(room, identity, &write, self.now_ms(), &inner.options)
+                .map_err(refused),
             #[cfg(feature = "redis")]
-            Backend::Redis(backend) => {
-                // The bound is this replica's view of the shared state.
-                let known = inner.snapshot.get(room, identity).is_some();
-                if !known && inner.snapshot.len() >= options.max_entries {
-                    return Err(StateError::new(StateErrorKind::Full));
-                }
-                backend.write(inner, room, identity, &write).await
-            }
+            Backend::Redis(backend) => backend.write(inner, room, identity, &write).await,
         }
     }
 
@@ -355,24 +378,26 @@ impl ParticipantState {
         unix_ms(self.inner.options.now())
     }
 
-    /// The write time and the cutoff of a revocation: `cutoff` or now + leeway (seconds).
-    fn cutoff(&self, cutoff: Option<u64>) -> (i64, u64) {
-        let now = self.inner.options.now();
-        let default = || {
-            let leeway = self.inner.options.leeway;
-            (now + leeway)
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |since| since.as_secs())
-        };
-        (unix_ms(now), cutoff.unwrap_or_else(default))
+    /// A participant no token can name (an empty room or identity) or one past the size
+    /// limits of room names and identities.
+    fn check_participant(&self, room: &str, identity: &str) -> Result<(), StateError> {
+        if room.is_empty() || identity.is_empty() {
+            return Err(StateError::new(StateErrorKind::InvalidParticipant));
+        }
+        let limits = &self.inner.options.limits;
+        limits.check_room_name(room)?;
+        limits.check_identity(identity)?;
+        Ok(())
     }
 }
 
-fn check_participant(room: &str, identity: &str) -> Result<(), StateError> {
-    if room.is_empty() || identity.is_empty() {
-        return Err(StateError::new(StateErrorKind::InvalidParticipant));
+/// The error of a write the snapshot refused.
+pub(crate) fn refused(refused: Refused) -> StateError {
+    match refused {
+        Refused::Full => StateError::new(StateErrorKind::Full),
+        Refused::RoomFull => StateError::new(StateErrorKind::RoomFull),
+        Refused::TooLarge(exceeded) => exceeded.into(),
     }
-    Ok(())
 }
 
 impl fmt::Debug for ParticipantState {
@@ -387,36 +412,6 @@ impl fmt::Debug for ParticipantState {
             .field("entries", &self.len())
             .field("options", &self.inner.options)
             .finish()
-    }
-}
-
-/// What the state holds for one participant: every update made to it, merged (the latest
-/// name, metadata and permission, the attribute changes), and its revocation cutoff.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParticipantRecord {
-    update: ParticipantUpdate,
-    updated_at_ms: Option<i64>,
-    revoked_before: Option<i64>,
-}
-
-impl ParticipantRecord {
-    /// The updates, merged into one.
-    #[must_use]
-    pub fn changes(&self) -> &ParticipantUpdate {
-        &self.update
-    }
-
-    /// When the last update was made, if any.
-    #[must_use]
-    pub fn updated_at(&self) -> Option<SystemTime> {
-        self.updated_at_ms.map(crate::time::from_unix_ms)
-    }
-
-    /// The revocation cutoff (Unix seconds): tokens issued before it are refused.
-    #[must_use]
-    pub fn revoked_before(&self) -> Option<u64> {
-        self.revoked_before
-            .map(|cutoff| u64::try_from(cutoff).unwrap_or(0))
     }
 }
 

@@ -1,11 +1,13 @@
 //! The participant state with an injected clock: revocation edges, the bounded store, the
 //! verifier's view, and updates racing verifications.
 
+use std::error::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
-use crate::{AccessToken, KeyRing, TrackSource, Verifier, VideoGrant};
+use crate::limits::{Limit, Limits};
+use crate::{AccessToken, KeyRing, TrackSource, Verifier, VerifyErrorKind, VideoGrant};
 
 const KEY: &str = "APIabcdefg";
 const SECRET: &str = "somesecretencodedinbase62extendto32bytes";
@@ -215,14 +217,18 @@ async fn a_full_store_refuses_new_participants_with_a_clear_error_and_keeps_revo
         .update("r", "alice", ParticipantUpdate::new().with_name("A2"))
         .await
         .expect("existing");
-    // Entries expire only after their retention, then make room.
+    // Entries expire only after their retention (counted from bob's cutoff, now + 60 s, the
+    // later of his write and his cutoff), then make room.
     s.at(T0 + 3599);
     assert_eq!(s.verify(&bob).err(), Some(VerifyErrorKind::Revoked));
     s.at(T0 + 3600);
     s.state
         .update("r", "carol", ParticipantUpdate::new().with_name("C"))
         .await
-        .expect("room after expiry");
+        .expect("room after alice's entry expired");
+    assert!(s.state.get("r", "alice").is_none());
+    assert_eq!(s.verify(&bob).err(), Some(VerifyErrorKind::Revoked));
+    s.at(T0 + 3660);
     assert!(s.state.get("r", "bob").is_none());
 }
 
@@ -375,4 +381,288 @@ fn updates_racing_verifications_are_never_seen_half_applied() {
             assert!(seen.iter().sum::<u32>() >= 100);
         }
     });
+}
+
+fn viewer() -> ParticipantPermission {
+    ParticipantPermission::new().with_can_subscribe(true)
+}
+
+#[tokio::test]
+async fn a_promotion_never_reaches_a_token_minted_after_it_however_many_updates_follow() {
+    // The store once merged its oldest updates past 64, at the later one's time: a viewer
+    // token minted between a promotion and the next 64 name updates then got the camera.
+    let s = setup(StateOptions::new());
+    let speaker = s.token("alice", T0 - 10);
+    s.at(T0);
+    s.state
+        .update(
+            "r",
+            "alice",
+            ParticipantUpdate::new().with_permission(camera()),
+        )
+        .await
+        .expect("promoted");
+    let minted_after = s.token("alice", T0 + 2);
+    for i in 0..200 {
+        s.at(T0 + 10 + i);
+        s.state
+            .update(
+                "r",
+                "alice",
+                ParticipantUpdate::new().with_name(format!("n{i}")),
+            )
+            .await
+            .expect("renamed");
+    }
+    let claims = s.verify(&minted_after).expect("verifies");
+    assert!(
+        !claims.can_publish_source(TrackSource::Camera),
+        "never promoted by a merge"
+    );
+    assert_eq!(claims.name(), "n199");
+    assert!(s
+        .verify(&speaker)
+        .expect("verifies")
+        .can_publish_source(TrackSource::Camera));
+}
+
+#[tokio::test]
+async fn a_demotion_is_never_forgotten_however_many_updates_follow() {
+    let s = setup(StateOptions::new());
+    let token = s.token("alice", T0 - 10);
+    s.state
+        .update(
+            "r",
+            "alice",
+            ParticipantUpdate::new().with_permission(camera()),
+        )
+        .await
+        .expect("promoted");
+    s.at(T0 + 1);
+    s.state
+        .update(
+            "r",
+            "alice",
+            ParticipantUpdate::new()
+                .with_permission(viewer())
+                .with_attribute("gone", ""),
+        )
+        .await
+        .expect("demoted");
+    for i in 0..2_000 {
+        s.at(T0 + 2 + i);
+        let speaking = if i % 2 == 0 { "yes" } else { "no" };
+        s.state
+            .update(
+                "r",
+                "alice",
+                ParticipantUpdate::new().with_attribute("speaking", speaking),
+            )
+            .await
+            .expect("attribute");
+    }
+    let claims = s.verify(&token).expect("verifies");
+    assert!(!claims.can_publish(), "the demotion holds");
+    assert_eq!(claims.attributes().get("gone"), None);
+}
+
+#[tokio::test]
+async fn one_room_cannot_fill_the_store_for_every_other_room() {
+    let s = setup(
+        StateOptions::new()
+            .with_max_entries(1_000)
+            .with_max_entries_per_room(50),
+    );
+    for i in 0..50 {
+        s.state
+            .remove("attacker-room", &format!("made-up-{i}"), None)
+            .await
+            .expect("within the room's bound");
+    }
+    let err = s
+        .state
+        .remove("attacker-room", "one-more", None)
+        .await
+        .expect_err("the room is full");
+    assert_eq!(err.kind(), StateErrorKind::RoomFull);
+    assert!(
+        err.to_string().contains("with_max_entries_per_room"),
+        "{err}"
+    );
+    // Every other room still takes updates and removals of new participants.
+    s.state
+        .update(
+            "other-room",
+            "alice",
+            ParticipantUpdate::new().with_permission(camera()),
+        )
+        .await
+        .expect("another room is not affected");
+    s.state
+        .remove("other-room", "bob", None)
+        .await
+        .expect("nor its removals");
+    assert_eq!(s.state.room_len("attacker-room"), 50);
+    assert_eq!(s.state.room_len("other-room"), 2);
+}
+
+#[tokio::test]
+async fn updates_and_participants_past_livekits_size_limits_are_refused_whole() {
+    let s = setup(StateOptions::new());
+    let cases: [(ParticipantUpdate, Limit); 3] = [
+        (
+            ParticipantUpdate::new().with_name("x".repeat(257)),
+            Limit::ParticipantNameLength,
+        ),
+        (
+            ParticipantUpdate::new()
+                .with_name("fine")
+                .with_metadata("m".repeat(512 * 1024 + 1)),
+            Limit::MetadataSize,
+        ),
+        (
+            ParticipantUpdate::new().with_attribute("k", "v".repeat(64 * 1024)),
+            Limit::AttributesSize,
+        ),
+    ];
+    for (update, limit) in cases {
+        let err = s
+            .state
+            .update("r", "alice", update)
+            .await
+            .expect_err("too large");
+        assert_eq!(err.kind(), StateErrorKind::TooLarge);
+        assert!(err.to_string().contains(limit.config_key()), "{err}");
+        let source = err
+            .source()
+            .and_then(|e| e.downcast_ref::<crate::limits::LimitExceeded>());
+        assert_eq!(source.map(|e| e.limit()), Some(limit));
+    }
+    assert!(s.state.get("r", "alice").is_none(), "nothing was written");
+    // At the limits: accepted.
+    s.state
+        .update(
+            "r",
+            "alice",
+            ParticipantUpdate::new()
+                .with_name("x".repeat(256))
+                .with_metadata("m".repeat(512 * 1024)),
+        )
+        .await
+        .expect("at the limits");
+    // Identities and room names too, on every kind of write.
+    let long = "i".repeat(257);
+    for result in [
+        s.state.revoke("r", &long, None).await.map(|_| ()),
+        s.state.remove(&long, "a", None).await.map(|_| ()),
+        s.state
+            .update("r", &long, ParticipantUpdate::new().with_name("n"))
+            .await,
+    ] {
+        assert_eq!(result.map_err(|e| e.kind()), Err(StateErrorKind::TooLarge));
+    }
+    // Many updates of different keys cannot grow a participant past the attributes limit.
+    let tight = setup(StateOptions::new().with_limits(Limits::new().with_max_attributes_size(100)));
+    let mut refused = None;
+    for i in 0..100 {
+        let key = format!("key-{i:03}");
+        if let Err(err) = tight
+            .state
+            .update(
+                "r",
+                "alice",
+                ParticipantUpdate::new().with_attribute(key, "value"),
+            )
+            .await
+        {
+            refused = Some((i, err.kind()));
+            break;
+        }
+    }
+    assert_eq!(
+        refused,
+        Some((8, StateErrorKind::TooLarge)),
+        "8 x 12 bytes fit in 100"
+    );
+}
+
+#[tokio::test]
+async fn a_cutoff_in_the_future_holds_until_it_has_passed() {
+    let s = setup(StateOptions::new());
+    let week = 7 * 24 * 3600;
+    s.state
+        .remove("r", "bob", Some(T0 + week))
+        .await
+        .expect("removed");
+    // Two days later (past the 24 h retention counted from the write), a token minted then is
+    // still before the cutoff: refused.
+    let later = T0 + 2 * 24 * 3600;
+    s.at(later);
+    assert_eq!(
+        s.verify(&s.token("bob", later)).err(),
+        Some(VerifyErrorKind::Revoked)
+    );
+    assert!(s.state.get("r", "bob").is_some());
+    // After the cutoff, a new token works; the entry goes a retention after the cutoff.
+    s.at(T0 + week);
+    assert!(s.verify(&s.token("bob", T0 + week)).is_ok());
+    s.at(T0 + week + 24 * 3600);
+    assert!(s.state.get("r", "bob").is_none());
+}
+
+#[tokio::test]
+async fn no_setting_or_clock_makes_a_write_panic() {
+    let huge = setup(
+        StateOptions::new()
+            .with_leeway(Duration::MAX)
+            .with_retention(Duration::MAX),
+    );
+    let cutoff = huge.state.remove("r", "bob", None).await.expect("removed");
+    assert_eq!(cutoff, T0 + 600, "the leeway is capped at 10 minutes");
+    for far in [u64::MAX / 2, (i64::MAX / 1000) as u64, u64::MAX] {
+        let state = ParticipantState::in_memory(StateOptions::new().with_clock(move || {
+            UNIX_EPOCH
+                .checked_add(Duration::from_secs(far))
+                .unwrap_or(UNIX_EPOCH)
+        }));
+        state.remove("r", "bob", None).await.expect("removed");
+        state
+            .revoke("r", "bob", Some(u64::MAX))
+            .await
+            .expect("revoked");
+        state
+            .update("r", "bob", ParticipantUpdate::new().with_name("n"))
+            .await
+            .expect("updated");
+        let _ = state.get("r", "bob");
+    }
+    let before_epoch = ParticipantState::in_memory(
+        StateOptions::new().with_clock(|| UNIX_EPOCH - Duration::from_secs(10)),
+    );
+    before_epoch
+        .remove("r", "bob", None)
+        .await
+        .expect("removed");
+}
+
+#[tokio::test]
+async fn expired_entries_leave_the_count_and_make_room() {
+    let s = setup(
+        StateOptions::new()
+            .with_max_entries(10)
+            .with_retention(Duration::from_secs(60)),
+    );
+    for i in 0..10 {
+        s.state
+            .remove("r", &format!("p{i}"), Some(T0))
+            .await
+            .expect("room");
+    }
+    assert_eq!(s.state.len(), 10);
+    s.at(T0 + 61);
+    s.state
+        .remove("r", "new", None)
+        .await
+        .expect("the expired ones made room");
+    assert_eq!((s.state.len(), s.state.room_len("r")), (1, 1));
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::state::Refusal;
+
 /// Why a token was refused.
 ///
 /// An opaque error in the style of `http` and `hyper`: ask [`kind`](Self::kind) what happened
@@ -150,6 +152,17 @@ impl VerifyError {
     #[must_use]
     pub fn claim(&self) -> Option<&'static str> {
         self.claim
+    }
+}
+
+/// The participant state's refusal of a token, as a verification answers it.
+impl From<Refusal> for VerifyError {
+    fn from(refusal: Refusal) -> Self {
+        VerifyError::new(match refusal {
+            Refusal::Revoked => VerifyErrorKind::Revoked,
+            // `Refusal` is non-exhaustive: anything it may add is a refusal to answer.
+            _ => VerifyErrorKind::StateUnavailable,
+        })
     }
 }
 

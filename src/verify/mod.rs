@@ -213,7 +213,9 @@ impl Verifier {
             .verify_token(token, unix_seconds(now))
             .and_then(|claims| match &self.state {
                 None => Ok(claims),
-                Some(state) => state.apply_at(claims, unix_ms(now)),
+                Some(state) => state
+                    .apply_at(claims, unix_ms(now))
+                    .map_err(VerifyError::from),
             });
         metrics::verification(verified.as_ref().err().map(VerifyError::kind), source);
         verified
