@@ -415,3 +415,79 @@ async fn the_refresh_header_after_an_update_carries_the_new_grants() {
     assert!(!claims.can_publish_source(tower_livekit_auth::TrackSource::Camera));
     assert_eq!(claims.identity(), "rae");
 }
+
+#[tokio::test]
+async fn an_unknown_source_number_allows_nothing_and_never_every_source() {
+    // A protobuf `can_publish_sources = [99]` was once dropped, and the empty list that was
+    // left means every source. LiveKit keeps the number, which matches no source.
+    let demo = Demo::start().await;
+    let admin = demo.admin();
+    let viewer = demo.viewer("quinn");
+    assert_eq!(demo.get("/rtc/validate", &viewer).await.0, StatusCode::OK);
+    demo.at(T0 + 5);
+    let request = proto::UpdateParticipantRequest {
+        room: "stage".into(),
+        identity: "quinn".into(),
+        permission: Some(proto::ParticipantPermission {
+            can_subscribe: true,
+            can_publish: true,
+            can_publish_sources: vec![99],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let (status, answer) = demo
+        .twirp_protobuf::<proto::ParticipantInfo>("UpdateParticipant", &admin, request)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let permission = answer
+        .expect("a ParticipantInfo")
+        .permission
+        .expect("permission");
+    assert_eq!(
+        permission.can_publish_sources,
+        [99],
+        "kept, as LiveKit keeps it"
+    );
+    for source in ["camera", "microphone", "screen_share", "screen_share_audio"] {
+        assert_eq!(
+            demo.publish(&viewer, source).await,
+            StatusCode::FORBIDDEN,
+            "{source}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn updates_past_livekits_size_limits_are_invalid_arguments() {
+    let demo = Demo::start().await;
+    let admin = demo.admin();
+    let viewer = demo.viewer("rae");
+    assert_eq!(demo.get("/rtc/validate", &viewer).await.0, StatusCode::OK);
+    for (body, limit) in [
+        (
+            json!({"room": "stage", "identity": "rae", "metadata": "m".repeat(512 * 1024 + 1)}),
+            "max_metadata_size",
+        ),
+        (
+            json!({"room": "stage", "identity": "rae", "name": "n".repeat(257)}),
+            "max_participant_name_length",
+        ),
+        (
+            json!({"room": "stage", "identity": "rae", "attributes": {"k": "v".repeat(64 * 1024)}}),
+            "max_attributes_size",
+        ),
+    ] {
+        let (status, answer) = demo.twirp("UpdateParticipant", &admin, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{limit}");
+        assert_eq!(answer["code"], "invalid_argument", "{limit}");
+        let msg = answer["msg"].as_str().expect("a message");
+        assert!(
+            msg.contains(limit) && msg.contains("nothing was written"),
+            "{msg}"
+        );
+    }
+    // Nothing of them reached the participant.
+    let (_, whoami) = demo.get("/whoami", &viewer).await;
+    assert!(whoami.contains("\"Viewer\""), "{whoami}");
+}

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use support::redis::{eventually, RedisServer};
+use tower_livekit_auth::limits::Limits;
 use tower_livekit_auth::state::{
     ParticipantPermission, ParticipantState, ParticipantUpdate, RedisOptions, StateErrorKind,
     StateOptions,
@@ -200,17 +201,15 @@ async fn a_replica_that_missed_an_announcement_rescans_within_two_checks() {
     let b = Replica::join(&redis.url(), options()).await;
     a.state.remove("r", "x", None).await.expect("written");
     revoked_within(&b, &token("x")).await;
-    // A write whose announcement is lost, on connections that stay up: y gets x's records and
+    // A write whose announcement is lost, on connections that stay up: y gets x's hash and
     // the deployment's counter moves, as in a write, but nothing is published.
-    for kind in ["r", "v"] {
-        let (from, to) = (
-            format!("tower-livekit-auth:{kind}:1:r:x"),
-            format!("tower-livekit-auth:{kind}:1:r:y"),
-        );
-        assert!(redis.command(&["COPY", &from, &to]).starts_with(":1"));
-    }
+    let (from, to) = (
+        "{tower-livekit-auth}:p:1:r:x",
+        "{tower-livekit-auth}:p:1:r:y",
+    );
+    assert!(redis.command(&["COPY", from, to]).starts_with(":1"));
     assert!(redis
-        .command(&["INCR", "tower-livekit-auth:g"])
+        .command(&["INCR", "{tower-livekit-auth}:g"])
         .starts_with(':'));
     let yan = token("y");
     assert!(b.verify(&yan).is_ok(), "not announced");
@@ -338,7 +337,7 @@ async fn a_password_protected_tls_redis_works_as_redis_rs_reads_its_url() {
         .expect("written over TLS");
     let gina = token("gina");
     assert!(eventually(WITHIN, || publishes_camera(&b, &gina)).await);
-    let wrong = format!("rediss://:wrong@127.0.0.1:{}", redis.port());
+    let wrong = format!("rediss://:n0t-the-pa55@127.0.0.1:{}", redis.port());
     let refused = ParticipantState::redis(
         &wrong,
         StateOptions::new(),
@@ -346,7 +345,13 @@ async fn a_password_protected_tls_redis_works_as_redis_rs_reads_its_url() {
     )
     .await
     .expect_err("wrong password");
-    assert!(!refused.to_string().contains("wrong"), "{refused}");
+    assert_eq!(refused.kind(), StateErrorKind::InvalidConfig, "{refused}");
+    assert!(refused.to_string().contains("password"), "{refused}");
+    assert!(!refused.to_string().contains("n0t-the-pa55"), "{refused}");
+    assert!(
+        !format!("{refused:?}").contains("n0t-the-pa55"),
+        "{refused:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -375,4 +380,311 @@ fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
         }
         std::thread::yield_now();
     }
+}
+
+fn participant_key(room: &str, identity: &str) -> String {
+    format!("{{tower-livekit-auth}}:p:{}:{room}:{identity}", room.len())
+}
+
+fn viewer() -> ParticipantUpdate {
+    ParticipantUpdate::new().with_permission(ParticipantPermission::new().with_can_subscribe(true))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demotion_holds_on_every_replica_after_a_thousand_later_updates() {
+    // Records trimmed to the last 1,024 once brought the camera back.
+    let redis = RedisServer::start();
+    let a = Replica::join(&redis.url(), options()).await;
+    let b = Replica::join(&redis.url(), options()).await;
+    let alice = token("alice");
+    a.state
+        .update(
+            "r",
+            "alice",
+            camera().with_name("old").with_attribute("gone", "x"),
+        )
+        .await
+        .expect("promoted");
+    a.state
+        .update(
+            "r",
+            "alice",
+            viewer().with_name("new").with_attribute("gone", ""),
+        )
+        .await
+        .expect("demoted");
+    for i in 0..1_100 {
+        let (writer, speaking) = if i % 2 == 0 { (&a, "yes") } else { (&b, "no") };
+        writer
+            .state
+            .update(
+                "r",
+                "alice",
+                ParticipantUpdate::new().with_attribute("speaking", speaking),
+            )
+            .await
+            .expect("attribute");
+    }
+    let c = Replica::join(&redis.url(), options()).await;
+    for replica in [&a, &b, &c] {
+        assert!(
+            eventually(WITHIN, || replica
+                .verify(&alice)
+                .is_ok_and(
+                    |claims| claims.attributes().get("speaking") == Some("no")
+                ))
+            .await
+        );
+        let claims = replica.verify(&alice).expect("verifies");
+        assert!(!claims.can_publish(), "the demotion holds");
+        assert_eq!(claims.name(), "new");
+        assert_eq!(claims.attributes().get("gone"), None, "the deletion holds");
+    }
+    let fields = redis.command(&["HLEN", &participant_key("r", "alice")]);
+    // v, w, n, p, a:speaking, a:gone: one field each, not a list of updates.
+    assert!(fields.starts_with(":6"), "{fields}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_sent_but_not_answered_says_its_outcome_is_unknown() {
+    let redis = RedisServer::start();
+    let a = Replica::join(&redis.url(), options()).await;
+    let b = Replica::join(&redis.url(), options()).await;
+    // Writes (the script) wait while reads go on: the write is sent, and not answered in time.
+    assert!(redis
+        .command(&["CLIENT", "PAUSE", "1500", "WRITE"])
+        .starts_with("+OK"));
+    let err = a
+        .state
+        .remove("r", "hank", None)
+        .await
+        .expect_err("not answered within the write timeout");
+    assert_eq!(err.kind(), StateErrorKind::OutcomeUnknown);
+    assert!(!err.nothing_written());
+    assert!(err.to_string().contains("may or may not"), "{err}");
+    // It was made once Redis went on, as "unknown" allowed: every replica applies it.
+    revoked_within(&b, &token("hank")).await;
+    revoked_within(&a, &token("hank")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_reported_as_not_made_is_never_made() {
+    // Once: "nothing was written, try again", and after SIGCONT every replica applied it.
+    let redis = RedisServer::start();
+    let a = Replica::join(&redis.url(), options()).await;
+    let b = Replica::join(&redis.url(), options()).await;
+    redis.pause();
+    let update = a.state.update("r", "ivy", camera()).await;
+    let remove = a.state.remove("r", "jack", None).await;
+    redis.resume();
+    let mut failed = Vec::new();
+    for (identity, result) in [("ivy", update), ("jack", remove.map(|_| ()))] {
+        let err = result.expect_err("Redis was stopped");
+        if err.nothing_written() {
+            failed.push(identity);
+        }
+    }
+    // The reads sent while Redis was stopped are answered before this write on the same
+    // connection, and a write reported as not made sent nothing else.
+    a.state
+        .remove("r", "marker", None)
+        .await
+        .expect("Redis is back");
+    revoked_within(&b, &token("marker")).await;
+    for identity in failed {
+        let exists = redis.command(&["EXISTS", &participant_key("r", identity)]);
+        assert!(exists.starts_with(":0"), "{identity} was written after all");
+        assert!(b.state.get("r", identity).is_none());
+        assert!(a.state.get("r", identity).is_none());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_user_lacking_a_needed_command_is_refused_at_start_naming_it() {
+    let redis = RedisServer::start();
+    for (user, rules, named) in [
+        (
+            "nopublish",
+            vec!["~*", "&*", "+@all", "-publish"],
+            "publish",
+        ),
+        ("noeval", vec!["~*", "&*", "+@all", "-eval"], "eval"),
+        (
+            "otherkeys",
+            vec!["~other:*", "&*", "+@all"],
+            "{tower-livekit-auth}:*",
+        ),
+    ] {
+        let mut args = vec!["ACL", "SETUSER", user, "on", ">pw"];
+        args.extend(rules);
+        assert!(redis.command(&args).starts_with("+OK"));
+        let url = format!("redis://{user}:pw@127.0.0.1:{}", redis.port());
+        let err = ParticipantState::redis(&url, StateOptions::new(), options())
+            .await
+            .expect_err("refused at start");
+        assert_eq!(err.kind(), StateErrorKind::InvalidConfig, "{user}: {err}");
+        assert!(err.to_string().contains(named), "{user}: {err}");
+        assert!(!err.to_string().contains("pw@"), "{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_the_acl_refuses_halfway_is_made_whole_or_not_at_all() {
+    // A user allowed EVAL but not PUBLISH once had every write fail, and the other replicas
+    // applied it at their next rescan.
+    let redis = RedisServer::start();
+    assert!(redis
+        .command(&["ACL", "SETUSER", "app", "on", ">pw", "~*", "&*", "+@all"])
+        .starts_with("+OK"));
+    let url = format!("redis://app:pw@127.0.0.1:{}", redis.port());
+    let a = Replica::join(&url, options()).await;
+    let b = Replica::join(&redis.url(), options()).await;
+    // The operator takes PUBLISH away while the replicas run.
+    assert!(redis
+        .command(&["ACL", "SETUSER", "app", "-publish"])
+        .starts_with("+OK"));
+    let err = a
+        .state
+        .remove("r", "kate", None)
+        .await
+        .expect_err("PUBLISH refused");
+    assert_eq!(err.kind(), StateErrorKind::Unavailable);
+    assert!(err.nothing_written());
+    assert!(err.to_string().contains("publish"), "{err}");
+    let exists = redis.command(&["EXISTS", &participant_key("r", "kate")]);
+    assert!(exists.starts_with(":0"), "nothing written: {exists}");
+    // A rescan of every replica finds nothing either.
+    assert!(redis
+        .command(&["CLIENT", "KILL", "TYPE", "pubsub"])
+        .starts_with(':'));
+    b.state.remove("r", "marker", None).await.expect("written");
+    revoked_within(&a, &token("marker")).await;
+    assert!(a.verify(&token("kate")).is_ok() && b.verify(&token("kate")).is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bounds_hold_across_replicas_and_one_room_cannot_fill_the_store() {
+    let redis = RedisServer::start();
+    let bounds = || {
+        StateOptions::new()
+            .with_max_entries(8)
+            .with_max_entries_per_room(3)
+    };
+    let a = Replica::join_with(&redis.url(), options(), bounds()).await;
+    let b = Replica::join_with(&redis.url(), options(), bounds()).await;
+    for (i, replica) in [&a, &b, &a].into_iter().enumerate() {
+        replica
+            .state
+            .remove("mine", &format!("made-up-{i}"), None)
+            .await
+            .expect("within the room's bound");
+    }
+    // b's own writes are two of the three, but Redis counts the room's entries, not b.
+    let err = b
+        .state
+        .remove("mine", "one-more", None)
+        .await
+        .expect_err("the room is full");
+    assert_eq!(err.kind(), StateErrorKind::RoomFull);
+    assert!(err.nothing_written());
+    for room in ["yours", "theirs"] {
+        for identity in ["p1", "p2"] {
+            a.state
+                .remove(room, identity, None)
+                .await
+                .expect("other rooms are fine");
+        }
+    }
+    // 3 + 4 = 7 entries: one more fits, then the store is full for everyone.
+    b.state
+        .remove("fourth", "p", None)
+        .await
+        .expect("the eighth");
+    let err = a.state.remove("fifth", "p", None).await.expect_err("full");
+    assert_eq!(err.kind(), StateErrorKind::Full);
+    // A write to a participant already there always goes through.
+    a.state
+        .update("mine", "made-up-0", camera())
+        .await
+        .expect("existing");
+    // Past the size limits: refused by the writer, nothing in Redis.
+    let tight = Replica::join_with(
+        &redis.url(),
+        options(),
+        bounds().with_limits(Limits::new().with_max_metadata_size(4)),
+    )
+    .await;
+    let err = tight
+        .state
+        .update(
+            "mine",
+            "made-up-1",
+            ParticipantUpdate::new().with_metadata("12345"),
+        )
+        .await
+        .expect_err("too large");
+    assert_eq!(err.kind(), StateErrorKind::TooLarge);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_entries_leave_every_replicas_snapshot_and_count() {
+    // A replica once kept every entry it had seen: past max_entries it refused every new
+    // participant, and its memory kept growing.
+    let redis = RedisServer::start();
+    let offset = Arc::new(AtomicU64::new(0));
+    let url = redis.url();
+    let replica = |offset: Arc<AtomicU64>| {
+        let now = move || SystemTime::now() + Duration::from_secs(offset.load(Ordering::SeqCst));
+        Replica::join_with(
+            &url,
+            options(),
+            StateOptions::new()
+                .with_clock(now)
+                .with_retention(Duration::from_secs(60))
+                .with_max_entries(3),
+        )
+    };
+    let a = replica(offset.clone()).await;
+    let b = replica(offset.clone()).await;
+    for i in 0..3 {
+        a.state
+            .remove("r", &format!("p{i}"), None)
+            .await
+            .expect("room");
+    }
+    assert!(eventually(WITHIN, || b.state.len() == 3).await);
+    assert_eq!(
+        b.state.remove("r", "p3", None).await.map_err(|e| e.kind()),
+        Err(StateErrorKind::Full)
+    );
+    // Two minutes later (retention 60 s after the cutoffs, now + 60 s): gone everywhere.
+    offset.store(121, Ordering::SeqCst);
+    for replica in [&a, &b] {
+        assert!(eventually(WITHIN, || replica.state.is_empty()).await);
+        assert_eq!(replica.state.room_len("r"), 0);
+    }
+    b.state.remove("r", "p3", None).await.expect("room again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cutoff_in_the_future_keeps_its_entry_in_redis_until_after_it() {
+    let redis = RedisServer::start();
+    let a = Replica::join(&redis.url(), options()).await;
+    let week = 7 * 24 * 3600;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    a.state
+        .remove("r", "lee", Some(now + week))
+        .await
+        .expect("removed");
+    let ttl = redis.command(&["PTTL", &participant_key("r", "lee")]);
+    let ttl_ms: u64 = ttl
+        .trim()
+        .trim_start_matches(':')
+        .parse()
+        .expect("a number");
+    // A week to the cutoff, then the 24 h retention.
+    assert!(ttl_ms > (week + 23 * 3600) * 1000, "{ttl_ms}");
 }

@@ -117,6 +117,26 @@ impl RedisServer {
         self.spawn();
     }
 
+    /// Stops the server's process (SIGSTOP, by PID): it holds its connections and answers
+    /// nothing until [`resume`](Self::resume).
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server go on (SIGCONT): it then runs what it received meanwhile.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill(1)");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Sends one command in RESP (plain TCP only) and returns the raw answer.
     pub fn command(&self, args: &[&str]) -> String {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");

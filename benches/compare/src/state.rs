@@ -49,7 +49,11 @@ pub fn runtime() -> Runtime {
 
 /// An in-memory state with `entries` other participants' entries.
 pub fn memory_state(runtime: &Runtime, entries: usize) -> ParticipantState {
-    let state = ParticipantState::in_memory(StateOptions::new().with_max_entries(entries.max(1)));
+    let state = ParticipantState::in_memory(
+        StateOptions::new()
+            .with_max_entries(entries.max(1))
+            .with_max_entries_per_room(entries.max(1)),
+    );
     runtime.block_on(fill(&state, entries));
     assert_eq!(
         state.len(),
@@ -70,7 +74,9 @@ pub fn redis_state(
     let state = runtime
         .block_on(ParticipantState::redis(
             url,
-            StateOptions::new().with_max_entries(entries.max(1)),
+            StateOptions::new()
+                .with_max_entries(entries.max(1))
+                .with_max_entries_per_room(entries.max(1)),
             options.with_prefix("bench"),
         ))
         .expect("the Redis state connects to the bench's redis-server");
@@ -114,7 +120,9 @@ impl States {
             .runtime
             .block_on(ParticipantState::redis(
                 &self.server.url(),
-                StateOptions::new().with_max_entries(self.redis_state.len().max(1)),
+                StateOptions::new()
+                    .with_max_entries(self.redis_state.len().max(1))
+                    .with_max_entries_per_room(self.redis_state.len().max(1)),
                 RedisOptions::new().with_prefix("bench"),
             ))
             .expect("a second state connects");
