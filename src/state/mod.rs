@@ -99,7 +99,7 @@ pub use update::{ParticipantPermission, ParticipantUpdate};
 
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use self::redis::RedisOptions;
+pub use self::redis::{RedisOptions, RedisTls, RedisTopology};
 
 use self::entry::{Outcome, Write};
 use self::snapshot::{Refused, Snapshot};
@@ -130,7 +130,7 @@ enum Backend {
     Memory,
     /// Redis, shared by every replica (feature `redis`).
     #[cfg(feature = "redis")]
-    Redis(self::redis::RedisBackend),
+    Redis(Box<self::redis::RedisBackend>),
 }
 
 impl ParticipantState {
@@ -202,13 +202,43 @@ impl ParticipantState {
         options: StateOptions,
         redis: RedisOptions,
     ) -> Result<Self, StateError> {
-        let client = self::redis::client(url)?;
-        let (backend, sync) = self::redis::RedisBackend::new(client, redis)?;
+        Self::redis_on(&RedisTopology::url(url)?, options, redis).await
+    }
+
+    /// [`redis`](Self::redis) on any [`RedisTopology`]: one Redis, a Sentinel deployment or a
+    /// Redis Cluster (as LiveKit's `redis:` block configures them; `LiveKitConfig` builds the
+    /// topology from that block).
+    ///
+    /// On Sentinel and Cluster a write is reported done only once a Redis replica has it too
+    /// ([`RedisOptions::with_replica_acks`], default 1), so that a failover loses no
+    /// acknowledged update or revocation; writes during a failover fail with a retryable
+    /// error ([`StateErrorKind::Unavailable`], or [`StateErrorKind::OutcomeUnknown`] for one
+    /// caught halfway), and the replicas follow the new master and rescan.
+    ///
+    /// ```no_run
+    /// use tower_livekit_auth::state::{ParticipantState, RedisOptions, RedisTopology, StateOptions};
+    ///
+    /// # async fn run() -> Result<(), tower_livekit_auth::state::StateError> {
+    /// let sentinels = RedisTopology::sentinel("mymaster", ["10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"])?
+    ///     .with_password("s3cret");
+    /// let state = ParticipantState::redis_on(&sentinels, StateOptions::new(), RedisOptions::new()).await?;
+    /// state.remove("myroom", "bob", None).await?; // on every replica, and on a Redis replica
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub async fn redis_on(
+        topology: &RedisTopology,
+        options: StateOptions,
+        redis: RedisOptions,
+    ) -> Result<Self, StateError> {
+        let (backend, sync) = self::redis::RedisBackend::new(topology, redis)?;
         backend.check_permissions().await?;
         let inner = Arc::new(Inner {
             snapshot: Snapshot::new(options.retention_ms()),
             options,
-            backend: Backend::Redis(backend),
+            backend: Backend::Redis(Box::new(backend)),
         });
         sync.start(&inner);
         if let Backend::Redis(backend) = &inner.backend {

@@ -58,16 +58,6 @@ impl Keys {
         format!("{}:p:{id}", self.tag)
     }
 
-    /// The pattern of every participant's hash, for a rescan.
-    pub(crate) fn participants(&self) -> String {
-        format!("{}:p:*", self.tag)
-    }
-
-    /// The id in a participant's hash key.
-    pub(crate) fn id_of<'k>(&self, key: &'k str) -> Option<&'k str> {
-        key.strip_prefix(&self.tag)?.strip_prefix(":p:")
-    }
-
     /// Every participant's id, scored by when its entry expires: the bound on entries.
     pub(crate) fn all(&self) -> String {
         format!("{}:all", self.tag)
@@ -122,7 +112,6 @@ mod tests {
         ] {
             assert!(key.starts_with("{app}:"), "{key}");
         }
-        assert_eq!(keys.id_of(&keys.participant(&id)), Some(id.as_str()));
         for bad in ["", "a{b", "}"] {
             assert!(Keys::new(bad).is_err(), "{bad:?}");
         }

@@ -22,18 +22,19 @@ mod codec;
 mod keys;
 mod script;
 mod sync;
+mod topology;
 mod write;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::Client;
 use tokio::sync::watch;
 
 use self::keys::Keys;
 use self::sync::Sync;
+use self::topology::{Connection, Connector, Timeouts};
+pub use self::topology::{RedisTls, RedisTopology};
 use super::{StateError, StateErrorKind};
 
 /// How the Redis backend behaves. See [`ParticipantState::redis`](super::ParticipantState::redis).
@@ -45,6 +46,7 @@ pub struct RedisOptions {
     pub(crate) write_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) max_backoff: Duration,
+    pub(crate) replica_acks: Option<usize>,
 }
 
 impl Default for RedisOptions {
@@ -56,6 +58,7 @@ impl Default for RedisOptions {
             write_timeout: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(5),
             max_backoff: Duration::from_secs(2),
+            replica_acks: None,
         }
     }
 }
@@ -117,6 +120,18 @@ impl RedisOptions {
         self
     }
 
+    /// How many Redis replicas must have a write before it is reported done (`WAIT`), within
+    /// the write timeout. Default: 1 on Sentinel and Cluster, so that a failover loses no
+    /// acknowledged write (see SECURITY.md for what it does and does not promise); 0 on one
+    /// Redis, which has no replica of its own. A write the replicas did not confirm in time
+    /// fails with [`StateErrorKind::OutcomeUnknown`](super::StateErrorKind::OutcomeUnknown):
+    /// the master has it, a failover may lose it, retrying is safe.
+    #[must_use]
+    pub fn with_replica_acks(mut self, replicas: usize) -> Self {
+        self.replica_acks = Some(replicas);
+        self
+    }
+
     /// The longest wait between two reconnection attempts (default 2 s; the backoff starts at
     /// 50 ms and doubles).
     #[must_use]
@@ -149,7 +164,12 @@ impl Health {
 
 /// The backend a [`ParticipantState`](super::ParticipantState) writes through.
 pub(crate) struct RedisBackend {
-    writes: ConnectionManager,
+    connector: Arc<Connector>,
+    /// The connection writes use, made on the first write and again after one failed (on
+    /// Sentinel, to whichever node is the master then).
+    writes: tokio::sync::Mutex<Option<Connection>>,
+    /// How many replicas must acknowledge a write.
+    replica_acks: usize,
     keys: Keys,
     options: RedisOptions,
     pub(crate) health: Arc<Health>,
@@ -180,29 +200,20 @@ fn unavailable(err: redis::RedisError) -> StateError {
     StateError::with_detail(StateErrorKind::Unavailable, format!("Redis: {err}")).caused_by(err)
 }
 
-/// The client for `url`, as redis-rs reads it (`redis://`, `rediss://`, a password, a
-/// database number).
-pub(crate) fn client(url: &str) -> Result<Client, StateError> {
-    install_crypto_provider();
-    // The error is not shown: redis-rs may quote the URL, and the URL may hold a password.
-    Client::open(url).map_err(|_| {
-        StateError::with_detail(
-            StateErrorKind::InvalidConfig,
-            "not a Redis URL: redis://[:password@]host[:port][/db] or rediss://...",
-        )
-    })
-}
-
 /// rustls needs a process-wide crypto provider for `rediss://`; the crate brings `ring`
 /// and installs it only if the application has installed none (never replacing one).
-fn install_crypto_provider() {
+pub(crate) fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 impl RedisBackend {
     /// The backend (writes connect lazily) and its sync task, to be started with
     /// [`Sync::start`] once the state it belongs to exists.
-    pub(crate) fn new(client: Client, options: RedisOptions) -> Result<(Self, Sync), StateError> {
+    pub(crate) fn new(
+        topology: &RedisTopology,
+        options: RedisOptions,
+    ) -> Result<(Self, Sync), StateError> {
+        install_crypto_provider();
         // redis-rs and the sync task need a tokio runtime: an error here, not their panic.
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             StateError::with_detail(
@@ -211,13 +222,10 @@ impl RedisBackend {
             )
         })?;
         let keys = Keys::new(&options.prefix)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(options.write_timeout))
-            .set_response_timeout(Some(options.write_timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(options.max_backoff);
-        let writes =
-            ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(unavailable)?;
+        let connector = Arc::new(topology.connector(Timeouts {
+            connect: options.connect_timeout.min(options.write_timeout),
+            response: options.write_timeout,
+        })?);
         let health = Arc::new(Health {
             last_sync_ms: AtomicI64::new(i64::MIN / 2),
             limit_ms: options.fail_closed_after.map(crate::time::duration_ms),
@@ -225,7 +233,7 @@ impl RedisBackend {
         let (synced, ticks) = watch::channel(0);
         let task = Arc::new(OnceLock::new());
         let sync = Sync::new(
-            client,
+            connector.clone(),
             keys.clone(),
             options.clone(),
             health.clone(),
@@ -233,8 +241,13 @@ impl RedisBackend {
             task.clone(),
             runtime,
         );
+        let replica_acks = options
+            .replica_acks
+            .unwrap_or(usize::from(topology.replicated()));
         let backend = RedisBackend {
-            writes,
+            connector,
+            writes: tokio::sync::Mutex::new(None),
+            replica_acks,
             keys,
             options,
             health,
@@ -244,11 +257,40 @@ impl RedisBackend {
         Ok((backend, sync))
     }
 
+    /// The writes' connection: the one made before, or a new one.
+    async fn connection(&self) -> redis::RedisResult<Connection> {
+        let mut current = self.writes.lock().await;
+        if let Some(connection) = &*current {
+            return Ok(connection.clone());
+        }
+        let connection = self.connector.connect().await?;
+        *current = Some(connection.clone());
+        Ok(connection)
+    }
+
+    /// Forgets the writes' connection after `err`, when it may be broken or on a node that is
+    /// no longer the master: the next write connects again.
+    async fn forget_connection(&self, err: &redis::RedisError) {
+        use redis::{ErrorKind, ServerErrorKind};
+        let stale = !matches!(err.kind(), ErrorKind::Server(_) | ErrorKind::Extension)
+            || matches!(
+                err.kind(),
+                ErrorKind::Server(
+                    ServerErrorKind::ReadOnly
+                        | ServerErrorKind::MasterDown
+                        | ServerErrorKind::ClusterDown
+                        | ServerErrorKind::TryAgain
+                )
+            );
+        if stale {
+            *self.writes.lock().await = None;
+        }
+    }
+
     /// Asks Redis, at start, whether this user may run every command the backend needs, and
     /// fails naming the first it may not: better than every write refused later.
     pub(crate) async fn check_permissions(&self) -> Result<(), StateError> {
         let probe_id = Keys::id("probe", "probe");
-        let mut connection = self.writes.clone();
         let mut probe = redis::cmd("EVAL");
         probe
             .arg(script::probe())
@@ -258,8 +300,11 @@ impl RedisBackend {
             .arg(self.keys.all())
             .arg(self.keys.room("probe"))
             .arg(self.keys.channel());
-        let asked = probe.query_async::<String>(&mut connection);
-        let answer = tokio::time::timeout(self.options.connect_timeout, asked)
+        let asked = async {
+            let mut connection = self.connection().await?;
+            probe.query_async::<String>(&mut connection).await
+        };
+        let answer = tokio::time::timeout(self.options.connect_timeout * 2, asked)
             .await
             .map_err(|_| {
                 StateError::with_detail(

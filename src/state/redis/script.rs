@@ -99,7 +99,8 @@ pub(crate) fn probe() -> String {
 const PROBE: &str = r"
 -- What the replicas read and subscribe to, beside what the write runs.
 local reads = {
-  {'hgetall', KEYS[1]}, {'get', KEYS[2]}, {'scan', '0'}, {'subscribe', ARGV[1]},
+  {'hgetall', KEYS[1]}, {'get', KEYS[2]}, {'zrangebyscore', KEYS[3], '0', '0'},
+  {'subscribe', ARGV[1]},
 }
 return missing(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1]) or first_denied(reads) or 'ok'
 ";

@@ -7,8 +7,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::aio::MultiplexedConnection;
-use redis::{AsyncCommands, Client};
+use redis::AsyncCommands;
 use tokio::sync::watch;
 
 use super::super::entry::Entry;
@@ -16,6 +15,7 @@ use super::super::Inner;
 use super::announcements::{self, Applied, Check};
 use super::codec;
 use super::keys::Keys;
+use super::topology::{Connection, Connector};
 use super::{Health, RedisOptions};
 use crate::time::unix_ms;
 
@@ -23,7 +23,7 @@ use crate::time::unix_ms;
 /// the state lives.
 pub(crate) struct Sync {
     inner: Weak<Inner>,
-    client: Client,
+    connector: Arc<Connector>,
     keys: Keys,
     options: RedisOptions,
     health: Arc<Health>,
@@ -42,7 +42,7 @@ enum Ended {
 
 impl Sync {
     pub(crate) fn new(
-        client: Client,
+        connector: Arc<Connector>,
         keys: Keys,
         options: RedisOptions,
         health: Arc<Health>,
@@ -52,7 +52,7 @@ impl Sync {
     ) -> Self {
         Sync {
             inner: Weak::new(),
-            client,
+            connector,
             keys,
             options,
             health,
@@ -97,12 +97,13 @@ impl Sync {
     async fn session(&self) -> Ended {
         let timeout = self.options.connect_timeout;
         let connected = async {
-            let mut pubsub = self.client.get_async_pubsub().await?;
-            pubsub.subscribe(self.keys.channel()).await?;
-            let fetches = self.client.get_multiplexed_async_connection().await?;
-            Ok::<_, redis::RedisError>((pubsub, fetches))
+            let (pubsub, node) = self.connector.subscribe(&self.keys.channel()).await?;
+            let fetches = self.connector.connect().await?;
+            Ok::<_, redis::RedisError>((pubsub, node, fetches))
         };
-        let Ok(Ok((pubsub, mut fetches))) = tokio::time::timeout(timeout, connected).await else {
+        let Ok(Ok((pubsub, node, mut fetches))) =
+            tokio::time::timeout(timeout * 3, connected).await
+        else {
             return Ended::Lost { synced: false };
         };
         // Subscribed first, then rescanned: nothing written in between is missed.
@@ -135,21 +136,26 @@ impl Sync {
                         Err(_) => return Ended::Lost { synced: true },
                     }
                 }
-                _ = ticks.tick() => match self.check(&mut fetches, &mut applied).await {
-                    Ok(true) => {}
-                    Ok(false) => return Ended::Dropped,
-                    Err(_) => return Ended::Lost { synced: true },
-                },
+                _ = ticks.tick() => {
+                    // On Sentinel: a failover moved the master (the old one may live on as a
+                    // replica): subscribe and read there, and rescan.
+                    if let Some(master) = self.connector.master().await {
+                        if master.ok().as_deref() != Some(node.as_str()) {
+                            return Ended::Lost { synced: true };
+                        }
+                    }
+                    match self.check(&mut fetches, &mut applied).await {
+                        Ok(true) => {}
+                        Ok(false) => return Ended::Dropped,
+                        Err(_) => return Ended::Lost { synced: true },
+                    }
+                }
             }
         }
     }
 
     /// Reads one participant's hash and installs it. `Ok(false)`: the state is gone.
-    async fn refetch(
-        &self,
-        connection: &mut MultiplexedConnection,
-        id: &str,
-    ) -> redis::RedisResult<bool> {
+    async fn refetch(&self, connection: &mut Connection, id: &str) -> redis::RedisResult<bool> {
         let Some((room, identity)) = Keys::parse(id) else {
             return Ok(true);
         };
@@ -167,7 +173,7 @@ impl Sync {
     /// was lost or Redis lost the counter. `Ok(false)`: the state is gone.
     async fn check(
         &self,
-        connection: &mut MultiplexedConnection,
+        connection: &mut Connection,
         applied: &mut Applied,
     ) -> redis::RedisResult<bool> {
         let counter: Option<u64> = connection.get(self.keys.counter()).await?;
@@ -187,7 +193,7 @@ impl Sync {
     /// scan ran). `Ok(false)`: the state is gone.
     async fn rescan(
         &self,
-        connection: &mut MultiplexedConnection,
+        connection: &mut Connection,
         applied: &mut Applied,
     ) -> redis::RedisResult<bool> {
         let Some(started) = self.inner.upgrade().map(|inner| inner.snapshot.installs()) else {
@@ -195,17 +201,15 @@ impl Sync {
         };
         // Read before the scan: every write it numbers is in Redis when the scan starts.
         let counter: Option<u64> = connection.get(self.keys.counter()).await?;
-        let mut ids = Vec::new();
-        {
-            let mut scan = connection
-                .scan_match::<_, String>(self.keys.participants())
-                .await?;
-            while let Some(key) = scan.next_item().await {
-                if let Some(id) = self.keys.id_of(&key?) {
-                    ids.push(id.to_owned());
-                }
-            }
-        }
+        // Every participant with a live entry is in the sorted set of the bounds, so the rescan
+        // reads keys it knows (one slot on a Cluster) instead of scanning.
+        let now_ms = self
+            .inner
+            .upgrade()
+            .map_or(0, |inner| unix_ms(inner.options.now()));
+        let ids: Vec<String> = connection
+            .zrangebyscore(self.keys.all(), now_ms, "+inf")
+            .await?;
         let mut entries: Vec<Entry> = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(256) {
             let mut pipe = redis::pipe();

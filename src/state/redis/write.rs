@@ -2,16 +2,22 @@
 //! store's own code, and hand the changed fields to the write's script, which makes them only
 //! if nobody wrote in between (else: read again).
 
-use redis::{ErrorKind, RedisError};
+use std::time::Duration;
+
+use redis::{ErrorKind, RedisError, ServerErrorKind};
 
 use super::super::entry::{Entry, Write};
 use super::super::{Inner, StateError, StateErrorKind};
 use super::keys::Keys;
+use super::topology::Connection;
 use super::{codec, script, unavailable, RedisBackend};
 use crate::time::unix_ms;
 
 /// How many times a write reads again when another writer came first.
 const ATTEMPTS: usize = 16;
+
+/// The pause before reading again after a connection failed (a failover under way).
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 /// The longest time to live given to a key (100 years, in ms): "forever", within what
 /// `PEXPIRE` takes.
@@ -36,20 +42,37 @@ impl RedisBackend {
         let key = self.keys.participant(&id);
         let options = &inner.options;
         let timeout = self.options.write_timeout;
+        // Until the script is sent nothing is written: a failure to connect or read is tried
+        // again (on Sentinel, on whichever node is the master by then) until the deadline.
+        let deadline = tokio::time::Instant::now() + timeout;
         for _ in 0..ATTEMPTS {
-            let mut connection = self.writes.clone();
-            let mut read = redis::cmd("HGETALL");
-            read.arg(&key);
-            let read = read.query_async::<Vec<(String, String)>>(&mut connection);
-            let hash = match tokio::time::timeout(timeout, read).await {
-                Ok(Ok(hash)) => hash,
-                Ok(Err(err)) => return Err(unavailable(err)),
-                Err(_) => {
-                    return Err(StateError::with_detail(
-                        StateErrorKind::Unavailable,
-                        "Redis did not answer the read within the write timeout",
-                    ))
+            let (hash, mut connection) = loop {
+                let read = async {
+                    let mut connection = self.connection().await?;
+                    let mut read = redis::cmd("HGETALL");
+                    read.arg(&key);
+                    let hash = read
+                        .query_async::<Vec<(String, String)>>(&mut connection)
+                        .await?;
+                    Ok::<_, RedisError>((hash, connection))
+                };
+                let err = match tokio::time::timeout_at(deadline, Box::pin(read)).await {
+                    Ok(Ok(read)) => break read,
+                    Ok(Err(err)) => err,
+                    Err(_) => {
+                        return Err(StateError::with_detail(
+                            StateErrorKind::Unavailable,
+                            "Redis did not answer the read within the write timeout",
+                        ))
+                    }
+                };
+                self.forget_connection(&err).await;
+                if tokio::time::Instant::now() + RETRY_PAUSE >= deadline
+                    || matches!(err.kind(), ErrorKind::Server(ServerErrorKind::NoPerm))
+                {
+                    return Err(unavailable(err));
                 }
+                tokio::time::sleep(RETRY_PAUSE).await;
             };
             let now_ms = unix_ms(options.now());
             let read_version = codec::entry_of(room, identity, &hash).map_or(0, |e| e.version);
@@ -94,7 +117,10 @@ impl RedisBackend {
             .await
             {
                 Ok(Ok(reply)) => reply,
-                Ok(Err(err)) => return Err(sent_and_failed(err)),
+                Ok(Err(err)) => {
+                    self.forget_connection(&err).await;
+                    return Err(sent_and_failed(err));
+                }
                 Err(_) => {
                     return Err(StateError::with_detail(
                         StateErrorKind::OutcomeUnknown,
@@ -104,6 +130,7 @@ impl RedisBackend {
             };
             match reply.as_slice() {
                 [1, version, _number] => {
+                    self.replicated(&mut connection).await?;
                     entry.version = u64::try_from(*version).unwrap_or(0);
                     inner.snapshot.put(room, identity, Some(entry));
                     return Ok(());
@@ -123,6 +150,42 @@ impl RedisBackend {
             StateErrorKind::Unavailable,
             format!("{ATTEMPTS} other writes to this participant came first; nothing was written"),
         ))
+    }
+}
+
+impl RedisBackend {
+    /// Waits until [`RedisOptions::with_replica_acks`](super::RedisOptions::with_replica_acks)
+    /// replicas have the write `connection` made last. Fewer within the write timeout: the
+    /// master has it, a failover now could lose it, so its outcome is unknown.
+    async fn replicated(&self, connection: &mut Connection) -> Result<(), StateError> {
+        if self.replica_acks == 0 {
+            return Ok(());
+        }
+        let timeout = self.options.write_timeout;
+        let asked = self
+            .connector
+            .wait(connection, self.keys.tag(), self.replica_acks, timeout);
+        let unconfirmed = |detail: String| {
+            StateError::with_detail(
+                StateErrorKind::OutcomeUnknown,
+                format!(
+                    "the master has the write, but {detail}: a failover now could lose it; \
+                     retry it (writes are idempotent)"
+                ),
+            )
+        };
+        match tokio::time::timeout(timeout + timeout / 2, asked).await {
+            Ok(Ok(acks)) if acks >= self.replica_acks => Ok(()),
+            Ok(Ok(acks)) => Err(unconfirmed(format!(
+                "{acks} of the {} Redis replicas required confirmed it within {timeout:?}",
+                self.replica_acks
+            ))),
+            Ok(Err(err)) => {
+                self.forget_connection(&err).await;
+                Err(unconfirmed(format!("WAIT failed ({err})")).caused_by(err))
+            }
+            Err(_) => Err(unconfirmed("WAIT was not answered".to_owned())),
+        }
     }
 }
 
