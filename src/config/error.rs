@@ -21,13 +21,13 @@ pub enum ConfigErrorKind {
     Io,
     /// The config text is not YAML.
     Syntax,
-    /// A value in the YAML is not of the type the setting takes, or out of its range. The
-    /// message names the key path (`redis.db`).
+    /// A value, in the YAML or in an environment variable, is not of the type the setting
+    /// takes, or out of its range. The message names the key path (`redis.db`) or the variable.
     WrongType,
     /// Settings that cannot work as given: Sentinel addresses without the master's name, a
-    /// client certificate without its key.
+    /// client certificate without its key, a `key_file` whose `~` cannot be expanded.
     Invalid,
-    /// Neither `keys:` nor `key_file:` gives an API key.
+    /// Neither `keys:`, `key_file:` nor `LIVEKIT_KEYS` gives an API key.
     NoKeys,
     /// The API keys were refused: the key file cannot be read or is readable by others, a
     /// secret is too short or empty. [`source`](std::error::Error::source) is the
@@ -40,6 +40,8 @@ pub enum ConfigErrorKind {
 pub(super) enum Origin {
     Text,
     File(PathBuf),
+    /// `LIVEKIT_CONFIG`.
+    Env,
 }
 
 impl fmt::Display for Origin {
@@ -47,6 +49,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::Text => f.write_str("the LiveKit config"),
             Origin::File(path) => write!(f, "the LiveKit config file {}", path.display()),
+            Origin::Env => f.write_str("the LiveKit config in LIVEKIT_CONFIG"),
         }
     }
 }
@@ -65,7 +68,7 @@ impl ConfigError {
             kind: ConfigErrorKind::Io,
             message: format!(
                 "cannot read the LiveKit config file {}: {err}; check the path (livekit-server's \
-                 --config)",
+                 --config), or put the config's text in LIVEKIT_CONFIG",
                 path.display()
             ),
             source: Some(Box::new(err)),
@@ -89,6 +92,18 @@ impl ConfigError {
         )
     }
 
+    /// An environment variable whose value livekit-server would not read either. The value is
+    /// not shown: the variable may hold a secret.
+    pub(super) fn env(var: &str, expected: &str) -> Self {
+        ConfigError::new(
+            ConfigErrorKind::WrongType,
+            format!(
+                "environment variable {var}: expected {expected}, as livekit-server reads it; \
+                 correct or unset it"
+            ),
+        )
+    }
+
     pub(super) fn invalid(detail: impl fmt::Display) -> Self {
         ConfigError::new(
             ConfigErrorKind::Invalid,
@@ -100,7 +115,8 @@ impl ConfigError {
         ConfigError::new(
             ConfigErrorKind::NoKeys,
             "the LiveKit config has no API keys: set `keys:` (`key: secret` pairs) or \
-             `key_file:` in it (livekit-server does not start without keys either)"
+             `key_file:` in it, or LIVEKIT_KEYS in the environment (livekit-server does not \
+             start without keys either)"
                 .to_owned(),
         )
     }

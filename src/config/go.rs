@@ -1,6 +1,7 @@
-//! How `livekit-server`, a Go program, reads the integers, booleans and durations of its YAML
-//! (gopkg.in/yaml.v3, which resolves a plain integer with `strconv.ParseInt(s, 0, 64)` after
-//! dropping `_`).
+//! How `livekit-server`, a Go program, reads scalars: the integers, booleans and durations of its
+//! environment variables (Go's `strconv`, through urfave/cli) and of its YAML (gopkg.in/yaml.v3,
+//! which resolves a plain integer with `strconv.ParseInt(s, 0, 64)` after dropping `_`), and the
+//! expansion of `$VAR` and `~` in `key_file` (`os.ExpandEnv`, go-homedir's `Expand`).
 //!
 //! Written from the Go documentation and sources named on each function; no Go code is copied.
 
@@ -108,6 +109,15 @@ pub(super) fn parse_yaml_int(s: &str) -> Option<i128> {
     parse_int(&plain, true).or_else(|| parse_int(&plain, false))
 }
 
+/// Go's `strconv.ParseBool`.
+pub(super) fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
 /// What gopkg.in/yaml.v3 accepts for a `bool` field besides a YAML boolean: YAML 1.1's words
 /// (`decode.go`: "compatibility with the 1.1 spec", for typed bools only).
 pub(super) fn parse_yaml_bool_word(s: &str) -> Option<bool> {
@@ -196,6 +206,96 @@ pub(super) fn parse_duration(s: &str) -> Option<i64> {
     }
 }
 
+/// Go's `os.Expand(s, lookup)`, which `os.ExpandEnv` is: `$NAME` (letters, digits, `_`), `${NAME}`,
+/// and the one-character shell names (`$1`, `$$`, `${*}`, ...) are replaced by their value, or by
+/// nothing when unset; `${}` and an unclosed `${` are dropped; a `$` before anything else stays.
+pub(super) fn expand_env(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    fn special(c: u8) -> bool {
+        matches!(
+            c,
+            b'*' | b'#' | b'$' | b'@' | b'!' | b'?' | b'-' | b'0'..=b'9'
+        )
+    }
+    fn name_char(c: u8) -> bool {
+        c == b'_' || c.is_ascii_alphanumeric()
+    }
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut copied = 0; // bytes of `s` before this index are in `out`
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'$' || i + 1 == bytes.len() {
+            i += 1;
+            continue;
+        }
+        out.push_str(&s[copied..i]);
+        let after = &s[i + 1..];
+        let tail = after.as_bytes();
+        // (the name, or None for "leave the dollar", and how many bytes after `$` it took)
+        let (name, consumed): (Option<&str>, usize) = if tail[0] == b'{' {
+            if tail.len() > 2 && special(tail[1]) && tail[2] == b'}' {
+                (Some(&after[1..2]), 3)
+            } else {
+                match after[1..].find('}') {
+                    Some(0) => (Some(""), 2),                      // "${}": dropped
+                    Some(end) => (Some(&after[1..=end]), end + 2), // "${NAME}"
+                    None => (Some(""), 1),                         // "${" unclosed: dropped
+                }
+            }
+        } else if special(tail[0]) {
+            (Some(&after[..1]), 1)
+        } else {
+            let len = tail.iter().take_while(|&&c| name_char(c)).count();
+            if len == 0 {
+                (None, 0)
+            } else {
+                (Some(&after[..len]), len)
+            }
+        };
+        match name {
+            None => out.push('$'),
+            Some("") => {}
+            Some(name) => out.push_str(&lookup(name).unwrap_or_default()),
+        }
+        i += 1 + consumed;
+        copied = i;
+    }
+    if copied == 0 {
+        return s.to_owned();
+    }
+    out.push_str(&s[copied..]);
+    out
+}
+
+/// go-homedir's `Expand`: a leading `~` alone or followed by `/` (or `\`) becomes the home
+/// directory, read from `HOME` (go-homedir also asks the password database when `HOME` is
+/// empty; this takes `HOME` only, so that the environment stays injectable). `~user` is an
+/// error, as in go-homedir.
+pub(super) fn expand_home(
+    path: String,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, &'static str> {
+    let Some(rest) = path.strip_prefix('~') else {
+        return Ok(path);
+    };
+    if !(rest.is_empty() || rest.starts_with(['/', '\\'])) {
+        return Err("`~user` is not expanded (only `~` or `~/...`, as livekit-server does)");
+    }
+    let home = lookup("HOME")
+        .filter(|home| !home.is_empty())
+        .ok_or("it starts with `~` and HOME is not set")?;
+    // go-homedir joins with filepath.Join, which drops the slashes between the two.
+    let home = match home.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    };
+    let rest = rest.trim_start_matches(['/', '\\']);
+    if rest.is_empty() {
+        return Ok(home.to_owned());
+    }
+    Ok(format!("{}/{rest}", home.trim_end_matches('/')))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,7 +360,10 @@ mod tests {
     }
 
     #[test]
-    fn booleans_are_yaml_v3_words() {
+    fn booleans_are_go_parse_bool_and_yaml_v3_words() {
+        assert_eq!(parse_bool("T"), Some(true));
+        assert_eq!(parse_bool("0"), Some(false));
+        assert_eq!(parse_bool("yes"), None, "strconv.ParseBool refuses yes");
         assert_eq!(parse_yaml_bool_word("yes"), Some(true));
         assert_eq!(parse_yaml_bool_word("Off"), Some(false));
         assert_eq!(
@@ -296,5 +399,42 @@ mod tests {
         ] {
             assert_eq!(parse_duration(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn dollar_names_expand_as_go_expand_env_does() {
+        let env = |name: &str| match name {
+            "HOME" => Some("/home/lk".to_owned()),
+            "DIR" => Some("keys".to_owned()),
+            "1" => Some("one".to_owned()),
+            _ => None,
+        };
+        for (text, expanded) in [
+            ("$HOME/keys.yaml", "/home/lk/keys.yaml"),
+            ("${HOME}/$DIR.yaml", "/home/lk/keys.yaml"),
+            ("/etc/$UNSET/k", "/etc//k"),
+            ("a$1b", "aoneb"),
+            ("${1}", "one"),
+            ("cost$", "cost$"),
+            ("a$/b", "a$/b"),
+            ("a${}b", "ab"),
+            ("a${HOME", "aHOME"),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(expand_env(text, &env), expanded, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_leading_tilde_is_the_home_directory() {
+        let env = |name: &str| (name == "HOME").then(|| "/home/lk/".to_owned());
+        assert_eq!(
+            expand_home("~/keys.yaml".into(), &env).as_deref(),
+            Ok("/home/lk/keys.yaml")
+        );
+        assert_eq!(expand_home("~".into(), &env).as_deref(), Ok("/home/lk"));
+        assert_eq!(expand_home("/k~".into(), &env).as_deref(), Ok("/k~"));
+        assert!(expand_home("~bob/keys".into(), &env).is_err());
+        assert!(expand_home("~/keys".into(), &|_: &str| None).is_err());
     }
 }

@@ -39,6 +39,17 @@
 //! assert_eq!(redis.dial_timeout(), Some(Duration::from_secs(2))); // LiveKit's default
 //! assert!(!format!("{config:?}").contains("redis-password"));
 //!
+//! // In a container: the whole file in LIVEKIT_CONFIG, and REDIS_HOST, as livekit-server
+//! // reads them. Pass `|name| std::env::var(name).ok()`, or use `from_env()`.
+//! let env = |name: &str| match name {
+//!     "LIVEKIT_CONFIG" => Some(yaml.to_owned()),
+//!     "REDIS_HOST" => Some("redis.internal:6379".to_owned()),
+//!     _ => None,
+//! };
+//! let config = LiveKitConfig::load_with(None, env)?;
+//! // REDIS_HOST sets `redis.address`, but the sentinels still come first, as in LiveKit.
+//! assert!(matches!(config.redis().unwrap().mode(), RedisMode::Sentinel { .. }));
+//!
 //! // A wrong type names the key and what it takes.
 //! let err = LiveKitConfig::from_yaml("redis:\n  db: first\n").unwrap_err();
 //! assert!(err.to_string().contains("redis.db: expected an integer"), "{err}");
@@ -49,14 +60,28 @@
 //!
 //! As `livekit-server` (`cmd/server/main.go`, `pkg/config/config.go`):
 //!
-//! 1. The YAML over LiveKit's defaults.
-//! 2. `room.max_metadata_size`, `room.max_room_name_length` and
+//! 1. The YAML: `LIVEKIT_CONFIG` when it is set and non-empty, otherwise the file given to
+//!    `--config` ([`load`](LiveKitConfig::load)), otherwise nothing (the defaults).
+//! 2. The environment over it: one `LIVEKIT_<PATH>` variable per scalar setting
+//!    (`LIVEKIT_REDIS_DB`, `LIVEKIT_LIMIT_MAX_METADATA_SIZE`, `LIVEKIT_KEY_FILE`, ...), then
+//!    `LIVEKIT_KEYS` (which replaces `keys:`), `REDIS_HOST` (`redis.address`) and
+//!    `REDIS_PASSWORD` (`redis.password`). A variable that is set counts even when empty, as in
+//!    `livekit-server`: `REDIS_HOST=` clears the address.
+//! 3. `$VAR`, `${VAR}` and a leading `~` in `key_file` are expanded (`os.ExpandEnv`, then
+//!    go-homedir; `HOME` gives the home directory).
+//! 4. `room.max_metadata_size`, `room.max_room_name_length` and
 //!    `room.max_participant_identity_length` (deprecated) win over `limit:`'s when non-zero.
-//! 3. `development: true` with no keys means `devkey: secret`.
-//! 4. [`key_ring`](LiveKitConfig::key_ring): `key_file` wins over `keys`; the file must grant no
+//! 5. `development: true` (or `LIVEKIT_DEVELOPMENT`) with no keys means `devkey: secret`.
+//! 6. [`key_ring`](LiveKitConfig::key_ring): `key_file` wins over `keys`; the file must grant no
 //!    permission to others.
-//! 5. [`redis`](LiveKitConfig::redis): `sentinel_addresses` → Sentinel, else
+//! 7. [`redis`](LiveKitConfig::redis): `sentinel_addresses` → Sentinel, else
 //!    `cluster_addresses` → Cluster, else `address`, else no Redis.
+//!
+//! The environment is read only by [`from_env`](LiveKitConfig::from_env),
+//! [`load`](LiveKitConfig::load) and [`load_with`](LiveKitConfig::load_with) (which takes it
+//! as a function, for tests and for applications that keep their own);
+//! [`from_yaml`](LiveKitConfig::from_yaml) and [`from_file`](LiveKitConfig::from_file) read the
+//! text alone, `key_file` as written.
 //!
 //! Values are decoded as yaml.v3 decodes them into LiveKit's Go types: a secret or a password
 //! is the scalar's text as written (`password: 0123` is `0123`, not 123), integers take
@@ -76,14 +101,23 @@
 //!   trimmed, as [`KeyRing::from_yaml`] trims them.
 //! - Values `livekit-server` would accept but could not use are refused: a negative `db`,
 //!   `pool_size`, timeout or limit (a negative limit refuses every name in LiveKit), a `db` or
-//!   `pool_size` past 2³²−1, a fractional number in an integer setting (Go truncates it),
-//!   Sentinel addresses without `sentinel_master_name` (go-redis would take the sentinels for
-//!   Redis servers), a client certificate without its key, an empty entry in an address list.
+//!   `pool_size` past 2³²−1, a fractional number in an integer setting (Go truncates it), an
+//!   environment variable's number past its setting's Go type (Go wraps it), Sentinel addresses
+//!   without `sentinel_master_name` (go-redis would take the sentinels for Redis servers), a
+//!   client certificate without its key, an empty entry in an address list.
+//! - In `LIVEKIT_KEYS`, a secret that YAML reads as a number (`key: 12345`) is kept as written,
+//!   as in `keys:`; `livekit-server` drops it there.
 //! - YAML merge keys (`<<`) in the sections read here are refused: serde_norway does not apply
 //!   them, and dropping them would lose settings silently.
+//! - `~` in `key_file` needs `HOME` (go-homedir also asks the password database).
+//! - Command-line flags (`--keys`, `--key-file`, `--redis-host`, ...) are the application's to
+//!   handle; the environment variables that stand for them are read. The SDKs'
+//!   `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` are not (`livekit-server` does not read them;
+//!   [`KeyRing::from_env`] does).
 //! - A quoted number (`db: "1"`) is read as the number: serde_norway does not say whether a
 //!   scalar was quoted. yaml.v3 refuses it.
 
+mod env;
 mod error;
 mod go;
 mod redis;
@@ -104,6 +138,9 @@ use self::yaml::{RawConfig, RawLimit, RawRoom};
 use crate::keys::KeyRing;
 use crate::limits::Limits;
 
+/// An environment: the value of a variable, `None` when it is unset.
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// LiveKit's development key, used when `development: true` and no key is configured.
 const DEV_KEY: (&str, &str) = ("devkey", "secret");
 
@@ -113,7 +150,7 @@ const DEV_KEY: (&str, &str) = ("devkey", "secret");
 /// `Debug` lists the API keys, never a secret or a password.
 #[derive(Clone)]
 pub struct LiveKitConfig {
-    /// `keys:` (or the development key), in file order.
+    /// `keys:` (or `LIVEKIT_KEYS`, or the development key), in file order.
     keys: Vec<(String, Zeroizing<String>)>,
     key_file: Option<PathBuf>,
     development: bool,
@@ -122,32 +159,66 @@ pub struct LiveKitConfig {
 }
 
 impl LiveKitConfig {
-    /// Reads a config's YAML text. An empty text is LiveKit's defaults.
+    /// Reads a config's YAML text, without the environment (`key_file` as written). An empty
+    /// text is LiveKit's defaults.
     pub fn from_yaml(text: &str) -> Result<Self, ConfigError> {
-        Self::read(text, &Origin::Text)
+        Self::read(text, &Origin::Text, None)
     }
 
-    /// Reads a config file (`livekit-server --config FILE`).
+    /// Reads a config file (`livekit-server --config FILE`), without the environment.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
         let text = read_file(path)?;
-        Self::read(&text, &Origin::File(path.to_owned()))
+        Self::read(&text, &Origin::File(path.to_owned()), None)
     }
 
-    fn read(text: &str, origin: &Origin) -> Result<Self, ConfigError> {
-        let raw = yaml::parse(text).map_err(|err| {
+    /// Reads the config as `livekit-server` does without `--config`: the YAML in
+    /// `LIVEKIT_CONFIG` (or none), then the process environment's overrides.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::load_with(None, |name| std::env::var(name).ok())
+    }
+
+    /// Reads the config as `livekit-server --config FILE` does: the YAML in `LIVEKIT_CONFIG`
+    /// when that is set and non-empty (the file is then not read), otherwise the file; then the
+    /// process environment's overrides.
+    pub fn load(config_file: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        Self::load_with(Some(config_file.as_ref()), |name| std::env::var(name).ok())
+    }
+
+    /// [`load`](Self::load) (or, without a file, [`from_env`](Self::from_env)) with the
+    /// environment read through `env`: pass `|name| std::env::var(name).ok()`, or a map.
+    pub fn load_with(
+        config_file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let env: Lookup<'_> = &env;
+        let (text, origin) = match env("LIVEKIT_CONFIG").filter(|body| !body.is_empty()) {
+            Some(body) => (Zeroizing::new(body), Origin::Env),
+            None => match config_file {
+                Some(path) => (read_file(path)?, Origin::File(path.to_owned())),
+                None => (Zeroizing::new(String::new()), Origin::Text),
+            },
+        };
+        Self::read(&text, &origin, Some(env))
+    }
+
+    fn read(text: &str, origin: &Origin, env: Option<Lookup<'_>>) -> Result<Self, ConfigError> {
+        let mut raw = yaml::parse(text).map_err(|err| {
             if err.syntax {
                 ConfigError::syntax(origin, &err.message)
             } else {
                 ConfigError::wrong_type(origin, &err.message)
             }
         })?;
-        Self::resolve(raw)
+        if let Some(env) = env {
+            env::apply(&mut raw, env)?;
+        }
+        Self::resolve(raw, env)
     }
 
-    /// Applies what livekit-server does after reading: the deprecated limits, the development
-    /// key, the Redis mode.
-    fn resolve(raw: RawConfig) -> Result<Self, ConfigError> {
+    /// Applies what livekit-server does after reading: `key_file` expansion, the deprecated
+    /// limits, the development key, the Redis mode.
+    fn resolve(raw: RawConfig, env: Option<Lookup<'_>>) -> Result<Self, ConfigError> {
         let RawConfig {
             mut keys,
             key_file,
@@ -156,6 +227,11 @@ impl LiveKitConfig {
             limit,
             room,
         } = raw;
+        let key_file = match env {
+            Some(env) => go::expand_home(go::expand_env(&key_file, env), env)
+                .map_err(|why| ConfigError::invalid(format!("key_file: {why}")))?,
+            None => key_file,
+        };
         if development && keys.is_empty() {
             keys.push((DEV_KEY.0.to_owned(), Zeroizing::new(DEV_KEY.1.to_owned())));
         }
@@ -168,7 +244,7 @@ impl LiveKitConfig {
         })
     }
 
-    /// The API keys of `keys:` (or the development key), in order. When a
+    /// The API keys of `keys:` (or `LIVEKIT_KEYS`, or the development key), in order. When a
     /// [`key_file`](Self::key_file) is set, its keys are used instead.
     pub fn api_keys(&self) -> impl Iterator<Item = &str> {
         self.keys.iter().map(|(key, _)| key.as_str())
@@ -282,6 +358,14 @@ mod tests {
     /// LiveKit's own sample config (livekit/livekit `config-sample.yaml`), unchanged.
     const SAMPLE: &str = include_str!("../../tests/fixtures/livekit/config-sample.yaml");
     const STRONG: &str = "somesecretencodedinbase62extendto32bytes";
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(var, _)| *var == name)
+                .map(|(_, value)| (*value).to_owned())
+        }
+    }
 
     /// A directory of this test's own, removed when dropped.
     struct TempDir(PathBuf);
@@ -442,7 +526,68 @@ mod tests {
     }
 
     #[test]
-    fn key_file_wins_over_keys() {
+    fn livekit_config_holds_the_whole_file_and_wins_over_the_file() {
+        let body = format!("keys:\n  APIbody: {STRONG}\n");
+        let vars = [("LIVEKIT_CONFIG", body.as_str())];
+        let missing = Path::new("/nonexistent/livekit.yaml");
+        let config = LiveKitConfig::load_with(Some(missing), env(&vars)).expect("body, not file");
+        assert_eq!(config.api_keys().collect::<Vec<_>>(), ["APIbody"]);
+
+        let dir = TempDir::new("livekit-config");
+        let file = dir.file(
+            "livekit.yaml",
+            &format!("keys:\n  APIfile: {STRONG}\n"),
+            0o600,
+        );
+        let config = LiveKitConfig::load_with(Some(&file), env(&vars)).expect("body");
+        assert_eq!(config.api_keys().collect::<Vec<_>>(), ["APIbody"]);
+        let empty = [("LIVEKIT_CONFIG", "")];
+        let config = LiveKitConfig::load_with(Some(&file), env(&empty)).expect("file");
+        assert_eq!(
+            config.api_keys().collect::<Vec<_>>(),
+            ["APIfile"],
+            "empty: the file"
+        );
+        let config = LiveKitConfig::load_with(None, env(&[])).expect("defaults");
+        assert!(config.redis().is_none() && config.api_keys().next().is_none());
+    }
+
+    #[test]
+    fn environment_overrides_apply_over_livekit_config_and_over_a_file() {
+        let file = format!("keys:\n  APIfile: {STRONG}\nredis:\n  address: file:6379\n");
+        let vars = [
+            ("LIVEKIT_CONFIG", file.as_str()),
+            ("REDIS_HOST", "env:6379"),
+            ("REDIS_PASSWORD", "env-password"),
+        ];
+        let config = LiveKitConfig::load_with(None, env(&vars)).expect("config");
+        let redis = config.redis().expect("redis");
+        assert!(matches!(redis.mode(), RedisMode::Standalone { address } if address == "env:6379"));
+        assert_eq!(redis.password(), Some("env-password"));
+
+        let dir = TempDir::new("overrides");
+        let path = dir.file("livekit.yaml", &file, 0o600);
+        let config = LiveKitConfig::load_with(Some(&path), env(&vars[1..])).expect("file");
+        assert!(
+            matches!(config.redis().expect("redis").mode(), RedisMode::Standalone { address } if address == "env:6379")
+        );
+        let plain = LiveKitConfig::from_file(&path).expect("no environment");
+        assert!(
+            matches!(plain.redis().expect("redis").mode(), RedisMode::Standalone { address } if address == "file:6379")
+        );
+
+        // The environment alone makes a config, as for livekit-server without --config.
+        let only_env = [
+            ("LIVEKIT_KEYS", "APIenv: 0123456789abcdef0123456789abcdef"),
+            ("REDIS_HOST", "r:6379"),
+        ];
+        let config = LiveKitConfig::load_with(None, env(&only_env)).expect("env");
+        assert_eq!(api_keys(&config.key_ring().expect("ring")), ["APIenv"]);
+        assert!(config.redis().is_some());
+    }
+
+    #[test]
+    fn key_file_wins_over_keys_and_livekit_keys() {
         let dir = TempDir::new("key-file-wins");
         let keys = dir.file("keys.yaml", &format!("APIfromfile: {STRONG}\n"), 0o600);
         let yaml = format!(
@@ -451,6 +596,16 @@ mod tests {
         );
         let config = LiveKitConfig::from_yaml(&yaml).expect("config");
         assert_eq!(api_keys(&config.key_ring().expect("ring")), ["APIfromfile"]);
+        let vars = [
+            ("LIVEKIT_CONFIG", yaml.as_str()),
+            ("LIVEKIT_KEYS", "APIenv: x"),
+        ];
+        let config = LiveKitConfig::load_with(None, env(&vars)).expect("config");
+        assert_eq!(
+            config.api_keys().collect::<Vec<_>>(),
+            ["APIenv"],
+            "replaced keys:"
+        );
         assert_eq!(api_keys(&config.key_ring().expect("ring")), ["APIfromfile"]);
     }
 
@@ -476,6 +631,39 @@ mod tests {
         let config =
             LiveKitConfig::from_yaml(&format!("key_file: {}\n", group.display())).expect("config");
         assert!(config.key_ring().is_ok(), "0640 grants nothing to others");
+    }
+
+    #[test]
+    fn key_file_dollar_and_tilde_are_expanded_from_the_environment() {
+        let dir = TempDir::new("key-file-expand");
+        dir.file("keys.yaml", &format!("APIk: {STRONG}\n"), 0o600);
+        let home = dir.0.display().to_string();
+        let vars = [
+            ("LIVEKIT_CONFIG", "key_file: ~/keys.yaml\n"),
+            ("HOME", home.as_str()),
+        ];
+        let config = LiveKitConfig::load_with(None, env(&vars)).expect("config");
+        assert_eq!(config.key_file(), Some(dir.0.join("keys.yaml").as_path()));
+        assert_eq!(api_keys(&config.key_ring().expect("ring")), ["APIk"]);
+
+        let vars = [
+            ("LIVEKIT_CONFIG", "key_file: ${KEYS_DIR}/$KEYS_NAME.yaml\n"),
+            ("KEYS_DIR", home.as_str()),
+            ("KEYS_NAME", "keys"),
+        ];
+        let config = LiveKitConfig::load_with(None, env(&vars)).expect("config");
+        assert_eq!(config.key_file(), Some(dir.0.join("keys.yaml").as_path()));
+
+        let literal = LiveKitConfig::from_yaml("key_file: ~/keys.yaml\n").expect("config");
+        assert_eq!(
+            literal.key_file(),
+            Some(Path::new("~/keys.yaml")),
+            "no environment"
+        );
+        let no_home = [("LIVEKIT_CONFIG", "key_file: ~/keys.yaml\n")];
+        let err = LiveKitConfig::load_with(None, env(&no_home)).expect_err("HOME unset");
+        assert_eq!(err.kind(), ConfigErrorKind::Invalid);
+        assert!(err.to_string().contains("HOME"), "{err}");
     }
 
     #[test]
@@ -514,6 +702,18 @@ mod tests {
             "room: 0 leaves limit:"
         );
         assert_eq!(limits.max(Limit::ParticipantIdentityLength), 30);
+        let vars = [
+            ("LIVEKIT_CONFIG", legacy),
+            ("LIVEKIT_LIMIT_MAX_METADATA_SIZE", "300"),
+        ];
+        let limits = LiveKitConfig::load_with(None, env(&vars))
+            .expect("config")
+            .limits();
+        assert_eq!(
+            limits.max(Limit::MetadataSize),
+            200,
+            "room: is copied over limit: after the environment"
+        );
     }
 
     #[test]
@@ -529,6 +729,9 @@ mod tests {
         let ring = config.key_ring_allowing_weak_secrets().expect("opt-in");
         assert_eq!(api_keys(&ring), ["devkey"]);
 
+        let vars = [("LIVEKIT_DEVELOPMENT", "true")];
+        let config = LiveKitConfig::load_with(None, env(&vars)).expect("config");
+        assert_eq!(config.api_keys().collect::<Vec<_>>(), ["devkey"]);
         let with_keys = format!("development: true\nkeys:\n  APIk: {STRONG}\n");
         let config = LiveKitConfig::from_yaml(&with_keys).expect("config");
         assert_eq!(
@@ -550,6 +753,7 @@ mod tests {
             message.contains("keys:") && message.contains("key_file:"),
             "{message}"
         );
+        assert!(message.contains("LIVEKIT_KEYS"), "{message}");
     }
 
     #[test]
@@ -585,23 +789,30 @@ mod tests {
         );
         assert!(message.contains("line 2"), "{message}");
 
-        let err = LiveKitConfig::from_yaml("redis: {address: [}\n").expect_err("not YAML");
+        let vars = [("LIVEKIT_CONFIG", "redis: {address: [}\n")];
+        let err = LiveKitConfig::load_with(None, env(&vars)).expect_err("not YAML");
         assert_eq!(err.kind(), ConfigErrorKind::Syntax);
+        assert!(err.to_string().contains("LIVEKIT_CONFIG"), "{err}");
     }
 
     #[test]
     fn no_secret_or_password_is_ever_shown() {
-        const SECRETS: [&str; 3] = [
+        const SECRETS: [&str; 4] = [
             "inline-secret-inline-secret-0001",
             "redis-password-0002",
             "sentinel-password-0003",
+            "env-password-0004",
         ];
         let yaml = format!(
             "keys:\n  APIk: {}\n  APIweak: short-secret-0005\nredis:\n  sentinel_master_name: m\n  \
              sentinel_addresses: [s:26379]\n  password: {}\n  sentinel_password: {}\n",
             SECRETS[0], SECRETS[1], SECRETS[2]
         );
-        let config = LiveKitConfig::from_yaml(&yaml).expect("config");
+        let vars = [
+            ("LIVEKIT_CONFIG", yaml.as_str()),
+            ("LIVEKIT_REDIS_PASSWORD", SECRETS[3]),
+        ];
+        let config = LiveKitConfig::load_with(None, env(&vars)).expect("config");
         let weak = config.key_ring().expect_err("APIweak is weak");
         let mut shown = vec![format!("{config:?}"), weak.to_string(), format!("{weak:?}")];
         // Secrets in places of the wrong type.

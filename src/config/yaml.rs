@@ -133,6 +133,13 @@ fn classify(text: &str, err: serde_norway::Error) -> YamlError {
     }
 }
 
+/// Reads `key: secret` lines (`LIVEKIT_KEYS`), as the `keys:` section is read.
+pub(super) fn parse_keys(text: &str) -> Result<Vec<(String, Zeroizing<String>)>, YamlError> {
+    serde_norway::from_str::<Option<Shaped<Keys>>>(text)
+        .map(|keys| keys.map(|keys| keys.0 .0).unwrap_or_default())
+        .map_err(|err| classify(text, err))
+}
+
 /// A scalar as serde_norway hands it over.
 enum Scalar<'a> {
     Null,
