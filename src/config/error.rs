@@ -17,7 +17,7 @@ pub struct ConfigError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ConfigErrorKind {
-    /// The config file could not be read.
+    /// The config file, or a file it names, could not be read.
     Io,
     /// The config text is not YAML.
     Syntax,
@@ -25,7 +25,8 @@ pub enum ConfigErrorKind {
     /// takes, or out of its range. The message names the key path (`redis.db`) or the variable.
     WrongType,
     /// Settings that cannot work as given: Sentinel addresses without the master's name, a
-    /// client certificate without its key, a `key_file` whose `~` cannot be expanded.
+    /// client certificate without its key, a `key_file` whose `~` cannot be expanded, a Redis
+    /// address that is not `host:port`.
     Invalid,
     /// Neither `keys:`, `key_file:` nor `LIVEKIT_KEYS` gives an API key.
     NoKeys,
@@ -69,6 +70,19 @@ impl ConfigError {
             message: format!(
                 "cannot read the LiveKit config file {}: {err}; check the path (livekit-server's \
                  --config), or put the config's text in LIVEKIT_CONFIG",
+                path.display()
+            ),
+            source: Some(Box::new(err)),
+        }
+    }
+
+    /// A file the config names (a TLS certificate or key) could not be read.
+    #[cfg(feature = "redis")]
+    pub(super) fn file(setting: &str, path: &Path, err: std::io::Error) -> Self {
+        ConfigError {
+            kind: ConfigErrorKind::Io,
+            message: format!(
+                "cannot read {setting} ({}): {err}; check the path in the LiveKit config",
                 path.display()
             ),
             source: Some(Box::new(err)),

@@ -227,6 +227,143 @@ impl fmt::Debug for RedisConfig {
     }
 }
 
+/// redis-rs's connection settings, for a backend built on the `redis` crate.
+///
+/// What redis-rs cannot express is left to the backend: `tls.server_name` (redis-rs verifies the
+/// certificate against the host it dials), the timeouts and the pool. `tls.insecure` needs
+/// redis-rs's `tls-rustls-insecure` feature; without it, redis-rs refuses to connect.
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+impl RedisConfig {
+    /// The settings to reach the Redis server at `address` (`host:port`, `[::1]:6379`): the
+    /// standalone server, a cluster node, or the master the sentinels name. TLS as configured;
+    /// [`username`](Self::username), [`password`](Self::password) and [`db`](Self::db). With a
+    /// [`ca_cert_file`](TlsConfig::ca_cert_file) or a client certificate, build the client with
+    /// `redis::Client::build_with_tls` and [`TlsConfig::certificates`].
+    ///
+    /// ```
+    /// use tower_livekit_auth::config::LiveKitConfig;
+    ///
+    /// let config = LiveKitConfig::from_yaml("redis:\n  address: 10.0.0.5:6380\n  db: 2\n")?;
+    /// let redis = config.redis().unwrap();
+    /// let info = redis.connection_info("10.0.0.5:6380")?;
+    /// assert_eq!(info.addr().to_string(), "10.0.0.5:6380");
+    /// assert_eq!(info.redis_settings().db(), 2);
+    /// let client = redis::Client::open(info)?;
+    /// # drop(client);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connection_info(
+        &self,
+        address: &str,
+    ) -> Result<redis::ConnectionInfo, super::ConfigError> {
+        self.redis_rs_info(address, self.username(), self.password(), self.db)
+    }
+
+    /// The settings to ask the sentinel at `address`: Sentinel's own credentials
+    /// (`sentinel_username`, `sentinel_password`), database 0, the same TLS, as go-redis asks
+    /// the sentinels. Outside Sentinel mode, no credentials.
+    pub fn sentinel_connection_info(
+        &self,
+        address: &str,
+    ) -> Result<redis::ConnectionInfo, super::ConfigError> {
+        let (username, password) = match &self.mode {
+            RedisMode::Sentinel {
+                username, password, ..
+            } => (username.as_deref(), password.as_ref().map(Password::as_str)),
+            _ => (None, None),
+        };
+        self.redis_rs_info(address, username, password, 0)
+    }
+
+    fn redis_rs_info(
+        &self,
+        address: &str,
+        username: Option<&str>,
+        password: Option<&str>,
+        db: u32,
+    ) -> Result<redis::ConnectionInfo, super::ConfigError> {
+        use redis::IntoConnectionInfo as _;
+        let (host, port) = host_port(address).ok_or_else(|| {
+            super::ConfigError::invalid(format!(
+                "the Redis address `{address}` is not host:port (or [IPv6]:port)"
+            ))
+        })?;
+        let addr = match &self.tls {
+            None => redis::ConnectionAddr::Tcp(host, port),
+            Some(tls) => redis::ConnectionAddr::TcpTls {
+                host,
+                port,
+                insecure: tls.insecure,
+                tls_params: None,
+            },
+        };
+        let mut settings = redis::RedisConnectionInfo::default().set_db(i64::from(db));
+        if let Some(username) = username {
+            settings = settings.set_username(username);
+        }
+        if let Some(password) = password {
+            settings = settings.set_password(password);
+        }
+        let info = addr
+            .into_connection_info()
+            .map_err(|_| super::ConfigError::invalid("redis-rs refused the Redis address"))?;
+        Ok(info.set_redis_settings(settings))
+    }
+}
+
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+impl TlsConfig {
+    /// The CA certificates and the client certificate and key, read from their files, for
+    /// `redis::Client::build_with_tls`; `None` when the config names none of them (the system's
+    /// roots, no client certificate).
+    pub fn certificates(&self) -> Result<Option<redis::TlsCertificates>, super::ConfigError> {
+        let read = |setting: &str, path: &Path| {
+            std::fs::read(path).map_err(|err| super::ConfigError::file(setting, path, err))
+        };
+        let root_cert = match &self.ca_cert_file {
+            Some(path) => Some(read("redis.tls.ca_cert_file", path)?),
+            None => None,
+        };
+        let client_tls = match &self.client_cert {
+            Some((cert, key)) => Some(redis::ClientTlsConfig {
+                client_cert: read("redis.tls.client_cert_file", cert)?,
+                client_key: read("redis.tls.client_key_file", key)?,
+            }),
+            None => None,
+        };
+        if root_cert.is_none() && client_tls.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(redis::TlsCertificates {
+            client_tls,
+            root_cert,
+        }))
+    }
+}
+
+/// `host:port` or `[host]:port`, as Go's `net.SplitHostPort` takes it (an IPv6 host needs its
+/// brackets); an empty host is the local machine, as for Go's `net.Dial`.
+#[cfg(feature = "redis")]
+fn host_port(address: &str) -> Option<(String, u16)> {
+    let (host, port) = match address.strip_prefix('[') {
+        Some(bracketed) => bracketed.split_once("]:")?,
+        None => {
+            let (host, port) = address.rsplit_once(':')?;
+            if host.contains(':') {
+                return None;
+            }
+            (host, port)
+        }
+    };
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let host = if host.is_empty() { "localhost" } else { host };
+    Some((host.to_owned(), port.parse().ok()?))
+}
+
 fn non_empty(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
@@ -529,5 +666,83 @@ mod tests {
         );
         assert!(!debug.contains("sentinel-secret"), "{debug}");
         assert!(!debug.contains("master-secret"), "{debug}");
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn redis_rs_settings_follow_the_mode_the_tls_and_the_credentials() {
+        let sentinel = redis(
+            "redis:\n  sentinel_master_name: m\n  sentinel_addresses: ['[::1]:26379']\n  \
+             sentinel_username: su\n  sentinel_password: sp\n  username: mu\n  password: mp\n  \
+             db: 4\n  tls: {enabled: true, insecure: true}\n",
+        );
+        let node = sentinel.connection_info("10.0.0.9:6379").expect("master");
+        assert!(matches!(
+            node.addr(),
+            redis::ConnectionAddr::TcpTls { host, port: 6379, insecure: true, .. } if host == "10.0.0.9"
+        ));
+        let settings = node.redis_settings();
+        assert_eq!(
+            (settings.username(), settings.password(), settings.db()),
+            (Some("mu"), Some("mp"), 4)
+        );
+        let watcher = sentinel
+            .sentinel_connection_info("[::1]:26379")
+            .expect("sentinel");
+        assert!(
+            matches!(watcher.addr(), redis::ConnectionAddr::TcpTls { host, port: 26379, .. } if host == "::1")
+        );
+        let settings = watcher.redis_settings();
+        assert_eq!(
+            (settings.username(), settings.password(), settings.db()),
+            (Some("su"), Some("sp"), 0)
+        );
+
+        let plain = redis("redis:\n  address: ':6379'\n");
+        let info = plain.connection_info(":6379").expect("local");
+        assert!(
+            matches!(info.addr(), redis::ConnectionAddr::Tcp(host, 6379) if host == "localhost")
+        );
+        assert_eq!(info.redis_settings().password(), None);
+        for bad in ["redis.host", "::1:6379", "host:", "host:port", "host:70000"] {
+            let err = plain.connection_info(bad).expect_err(bad);
+            assert_eq!(err.kind(), ConfigErrorKind::Invalid, "{bad}");
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn tls_certificates_are_read_from_the_files_the_config_names() {
+        let dir = std::env::temp_dir().join(format!("tlka-config-{}-tls", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        for (name, body) in [
+            ("ca.pem", "CA"),
+            ("client.pem", "CERT"),
+            ("client.key", "KEY"),
+        ] {
+            std::fs::write(dir.join(name), body).expect("write");
+        }
+        let yaml = format!(
+            "redis:\n  address: a:6379\n  tls:\n    enabled: true\n    ca_cert_file: {0}/ca.pem\n    \
+             client_cert_file: {0}/client.pem\n    client_key_file: {0}/client.key\n",
+            dir.display()
+        );
+        let tls = redis(&yaml).tls().cloned().expect("tls");
+        let certificates = tls.certificates().expect("readable").expect("some");
+        assert_eq!(certificates.root_cert.as_deref(), Some(&b"CA"[..]));
+        let client = certificates.client_tls.expect("client certificate");
+        assert_eq!(
+            (&client.client_cert[..], &client.client_key[..]),
+            (&b"CERT"[..], &b"KEY"[..])
+        );
+        assert!(TlsConfig::default().certificates().expect("none").is_none());
+        std::fs::remove_file(dir.join("client.key")).expect("remove");
+        let err = tls.certificates().expect_err("key gone");
+        assert_eq!(err.kind(), ConfigErrorKind::Io);
+        assert!(
+            err.to_string().contains("redis.tls.client_key_file"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }
