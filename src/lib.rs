@@ -33,6 +33,8 @@
 //! - [`claims`]: the typed token and every permission rule.
 //! - [`keys`]: [`KeyRing`], read from LiveKit's YAML, a key file or the environment.
 //! - [`limits`]: LiveKit's size limits on names, metadata and attributes.
+//! - [`config`]: LiveKit's own config file (`keys`, `key_file`, `redis`, `limit`) and its
+//!   environment overrides, read as `livekit-server` reads them.
 //! - [`verify`]: [`Verifier`] and [`VerifyError`].
 //! - [`mint`]: [`AccessToken`], minting and refresh.
 //! - [`endpoint`]: the standardized token endpoint that LiveKit frontends call.
@@ -83,6 +85,7 @@
 pub mod axum;
 pub mod body;
 pub mod claims;
+pub mod config;
 mod credentials;
 pub mod endpoint;
 pub mod keys;
