@@ -30,6 +30,10 @@ pub enum ConfigErrorKind {
     Invalid,
     /// Neither `keys:`, `key_file:` nor `LIVEKIT_KEYS` gives an API key.
     NoKeys,
+    /// The participant state could not be set up from the config (Redis unreachable, a Redis
+    /// user without a command the state needs, ...): [`source`](std::error::Error::source)
+    /// is the [`StateError`](crate::state::StateError).
+    State,
     /// The API keys were refused: the key file cannot be read or is readable by others, a
     /// secret is too short or empty. [`source`](std::error::Error::source) is the
     /// [`KeyError`].
@@ -145,6 +149,15 @@ impl ConfigError {
         ConfigError {
             kind: ConfigErrorKind::Keys,
             message: format!("the LiveKit config's API keys are refused: {err}{hint}"),
+            source: Some(Box::new(err)),
+        }
+    }
+
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(super) fn state(err: crate::state::StateError) -> Self {
+        ConfigError {
+            kind: ConfigErrorKind::State,
+            message: format!("the participant state of the LiveKit config: {err}"),
             source: Some(Box::new(err)),
         }
     }

@@ -137,6 +137,7 @@ pub use self::redis::{
 use self::yaml::{RawConfig, RawLimit, RawRoom};
 use crate::keys::KeyRing;
 use crate::limits::Limits;
+use crate::state::{ParticipantState, StateOptions};
 
 /// An environment: the value of a variable, `None` when it is unset.
 type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -288,6 +289,64 @@ impl LiveKitConfig {
     /// secret can be brute-forced from one token.
     pub fn key_ring_allowing_weak_secrets(&self) -> Result<KeyRing, ConfigError> {
         self.fill(KeyRing::allowing_weak_secrets())
+    }
+
+    /// The participant state this config describes, in one call: shared through the Redis
+    /// of the `redis:` block (one server, Sentinel or Cluster, with its credentials and TLS;
+    /// feature `redis`), or in this process when there is no such block; either way with
+    /// `limit:`'s sizes. `options` gives the rest (retention, bounds, leeway, clock).
+    ///
+    /// ```
+    /// use tower_livekit_auth::config::LiveKitConfig;
+    /// use tower_livekit_auth::limits::Limit;
+    /// use tower_livekit_auth::state::StateOptions;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = LiveKitConfig::from_yaml("keys: {}\nlimit:\n  max_metadata_size: 1024\n")?;
+    /// let state = config.participant_state(StateOptions::new()).await?;
+    /// assert_eq!(state.options().limits().max(Limit::MetadataSize), 1024);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn participant_state(
+        &self,
+        options: StateOptions,
+    ) -> Result<ParticipantState, ConfigError> {
+        let options = options.with_limits(self.limits);
+        match &self.redis {
+            None => Ok(ParticipantState::in_memory(options)),
+            #[cfg(feature = "redis")]
+            Some(redis) => {
+                let topology = redis.topology()?;
+                ParticipantState::redis_on(&topology, options, crate::state::RedisOptions::new())
+                    .await
+                    .map_err(ConfigError::state)
+            }
+            #[cfg(not(feature = "redis"))]
+            Some(_) => Err(ConfigError::invalid(
+                "the config has a `redis:` block, and this build has no Redis support: enable \
+                 tower-livekit-auth's `redis` feature",
+            )),
+        }
+    }
+
+    /// [`participant_state`](Self::participant_state) with the Redis backend's own options
+    /// (prefix, timeouts, fail-closed staleness, replica acknowledgements).
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub async fn participant_state_with(
+        &self,
+        options: StateOptions,
+        redis: crate::state::RedisOptions,
+    ) -> Result<ParticipantState, ConfigError> {
+        let options = options.with_limits(self.limits);
+        match &self.redis {
+            None => Ok(ParticipantState::in_memory(options)),
+            Some(config) => ParticipantState::redis_on(&config.topology()?, options, redis)
+                .await
+                .map_err(ConfigError::state),
+        }
     }
 
     fn fill(&self, ring: KeyRing) -> Result<KeyRing, ConfigError> {

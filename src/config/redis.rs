@@ -235,133 +235,88 @@ impl fmt::Debug for RedisConfig {
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 impl RedisConfig {
-    /// The settings to reach the Redis server at `address` (`host:port`, `[::1]:6379`): the
-    /// standalone server, a cluster node, or the master the sentinels name. TLS as configured;
-    /// [`username`](Self::username), [`password`](Self::password) and [`db`](Self::db). With a
-    /// [`ca_cert_file`](TlsConfig::ca_cert_file) or a client certificate, build the client with
-    /// `redis::Client::build_with_tls` and [`TlsConfig::certificates`].
+    /// Where the participant state lives, as this block says: the
+    /// [`RedisTopology`](crate::state::RedisTopology) of its mode, with its credentials, its
+    /// database and its TLS (the certificate files read now). LiveKit's timeouts and pool
+    /// settings are go-redis's and are not carried over: the state's own are
+    /// [`RedisOptions`](crate::state::RedisOptions).
     ///
     /// ```
     /// use tower_livekit_auth::config::LiveKitConfig;
     ///
-    /// let config = LiveKitConfig::from_yaml("redis:\n  address: 10.0.0.5:6380\n  db: 2\n")?;
-    /// let redis = config.redis().unwrap();
-    /// let info = redis.connection_info("10.0.0.5:6380")?;
-    /// assert_eq!(info.addr().to_string(), "10.0.0.5:6380");
-    /// assert_eq!(info.redis_settings().db(), 2);
-    /// let client = redis::Client::open(info)?;
-    /// # drop(client);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// let config = LiveKitConfig::from_yaml(
+    ///     "redis:\n  cluster_addresses: [10.0.0.1:7000, 10.0.0.2:7000]\n  password: pw\n",
+    /// )?;
+    /// let topology = config.redis().unwrap().topology()?;
+    /// assert_eq!(topology.kind(), "cluster");
+    /// assert!(!format!("{topology:?}").contains("pw\""));
+    /// # Ok::<(), tower_livekit_auth::config::ConfigError>(())
     /// ```
-    pub fn connection_info(
-        &self,
-        address: &str,
-    ) -> Result<redis::ConnectionInfo, super::ConfigError> {
-        self.redis_rs_info(address, self.username(), self.password(), self.db)
-    }
-
-    /// The settings to ask the sentinel at `address`: Sentinel's own credentials
-    /// (`sentinel_username`, `sentinel_password`), database 0, the same TLS, as go-redis asks
-    /// the sentinels. Outside Sentinel mode, no credentials.
-    pub fn sentinel_connection_info(
-        &self,
-        address: &str,
-    ) -> Result<redis::ConnectionInfo, super::ConfigError> {
-        let (username, password) = match &self.mode {
+    pub fn topology(&self) -> Result<crate::state::RedisTopology, super::ConfigError> {
+        use crate::state::RedisTopology;
+        let refused = |err: crate::state::StateError| super::ConfigError::invalid(err);
+        let topology = match &self.mode {
+            RedisMode::Standalone { address } => RedisTopology::standalone(address),
             RedisMode::Sentinel {
-                username, password, ..
-            } => (username.as_deref(), password.as_ref().map(Password::as_str)),
-            _ => (None, None),
-        };
-        self.redis_rs_info(address, username, password, 0)
-    }
-
-    fn redis_rs_info(
-        &self,
-        address: &str,
-        username: Option<&str>,
-        password: Option<&str>,
-        db: u32,
-    ) -> Result<redis::ConnectionInfo, super::ConfigError> {
-        use redis::IntoConnectionInfo as _;
-        let (host, port) = host_port(address).ok_or_else(|| {
-            super::ConfigError::invalid(format!(
-                "the Redis address `{address}` is not host:port (or [IPv6]:port)"
-            ))
-        })?;
-        let addr = match &self.tls {
-            None => redis::ConnectionAddr::Tcp(host, port),
-            Some(tls) => redis::ConnectionAddr::TcpTls {
-                host,
-                port,
-                insecure: tls.insecure,
-                tls_params: None,
-            },
-        };
-        let mut settings = redis::RedisConnectionInfo::default().set_db(i64::from(db));
-        if let Some(username) = username {
-            settings = settings.set_username(username);
+                master_name,
+                addresses,
+                username,
+                password,
+            } => RedisTopology::sentinel(master_name, addresses).map(|topology| {
+                topology.with_sentinel_credentials(
+                    username.clone(),
+                    password.as_ref().map(|p| p.as_str().to_owned()),
+                )
+            }),
+            RedisMode::Cluster {
+                addresses,
+                max_redirects,
+            } => RedisTopology::cluster(addresses)
+                .map(|topology| topology.with_max_redirects(*max_redirects)),
         }
-        if let Some(password) = password {
-            settings = settings.set_password(password);
+        .map_err(refused)?;
+        let mut topology = topology.with_db(i64::from(self.db));
+        if let Some(username) = &self.username {
+            topology = topology.with_username(username.clone());
         }
-        let info = addr
-            .into_connection_info()
-            .map_err(|_| super::ConfigError::invalid("redis-rs refused the Redis address"))?;
-        Ok(info.set_redis_settings(settings))
+        if let Some(password) = &self.password {
+            topology = topology.with_password(password.as_str());
+        }
+        if let Some(tls) = &self.tls {
+            topology = topology.with_tls(tls.redis_tls()?);
+        }
+        Ok(topology)
     }
 }
 
 #[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 impl TlsConfig {
-    /// The CA certificates and the client certificate and key, read from their files, for
-    /// `redis::Client::build_with_tls`; `None` when the config names none of them (the system's
-    /// roots, no client certificate).
-    pub fn certificates(&self) -> Result<Option<redis::TlsCertificates>, super::ConfigError> {
+    /// The TLS of the participant state's connections, the certificate files read now.
+    fn redis_tls(&self) -> Result<crate::state::RedisTls, super::ConfigError> {
+        if self.server_name.is_some() {
+            return Err(super::ConfigError::invalid(
+                "redis.tls.server_name is not supported here (redis-rs checks the certificate \
+                 against the address's host): put that name in the address instead",
+            ));
+        }
         let read = |setting: &str, path: &Path| {
             std::fs::read(path).map_err(|err| super::ConfigError::file(setting, path, err))
         };
-        let root_cert = match &self.ca_cert_file {
-            Some(path) => Some(read("redis.tls.ca_cert_file", path)?),
-            None => None,
-        };
-        let client_tls = match &self.client_cert {
-            Some((cert, key)) => Some(redis::ClientTlsConfig {
-                client_cert: read("redis.tls.client_cert_file", cert)?,
-                client_key: read("redis.tls.client_key_file", key)?,
-            }),
-            None => None,
-        };
-        if root_cert.is_none() && client_tls.is_none() {
-            return Ok(None);
+        let mut tls = crate::state::RedisTls::new();
+        if self.insecure {
+            tls = tls.insecure();
         }
-        Ok(Some(redis::TlsCertificates {
-            client_tls,
-            root_cert,
-        }))
-    }
-}
-
-/// `host:port` or `[host]:port`, as Go's `net.SplitHostPort` takes it (an IPv6 host needs its
-/// brackets); an empty host is the local machine, as for Go's `net.Dial`.
-#[cfg(feature = "redis")]
-fn host_port(address: &str) -> Option<(String, u16)> {
-    let (host, port) = match address.strip_prefix('[') {
-        Some(bracketed) => bracketed.split_once("]:")?,
-        None => {
-            let (host, port) = address.rsplit_once(':')?;
-            if host.contains(':') {
-                return None;
-            }
-            (host, port)
+        if let Some(path) = &self.ca_cert_file {
+            tls = tls.with_ca_pem(read("redis.tls.ca_cert_file", path)?);
         }
-    };
-    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+        if let Some((cert, key)) = &self.client_cert {
+            tls = tls.with_client_pem(
+                read("redis.tls.client_cert_file", cert)?,
+                read("redis.tls.client_key_file", key)?,
+            );
+        }
+        Ok(tls)
     }
-    let host = if host.is_empty() { "localhost" } else { host };
-    Some((host.to_owned(), port.parse().ok()?))
 }
 
 fn non_empty(text: String) -> Option<String> {
@@ -670,44 +625,32 @@ mod tests {
 
     #[cfg(feature = "redis")]
     #[test]
-    fn redis_rs_settings_follow_the_mode_the_tls_and_the_credentials() {
-        let sentinel = redis(
-            "redis:\n  sentinel_master_name: m\n  sentinel_addresses: ['[::1]:26379']\n  \
-             sentinel_username: su\n  sentinel_password: sp\n  username: mu\n  password: mp\n  \
-             db: 4\n  tls: {enabled: true, insecure: true}\n",
-        );
-        let node = sentinel.connection_info("10.0.0.9:6379").expect("master");
-        assert!(matches!(
-            node.addr(),
-            redis::ConnectionAddr::TcpTls { host, port: 6379, insecure: true, .. } if host == "10.0.0.9"
-        ));
-        let settings = node.redis_settings();
-        assert_eq!(
-            (settings.username(), settings.password(), settings.db()),
-            (Some("mu"), Some("mp"), 4)
-        );
-        let watcher = sentinel
-            .sentinel_connection_info("[::1]:26379")
-            .expect("sentinel");
-        assert!(
-            matches!(watcher.addr(), redis::ConnectionAddr::TcpTls { host, port: 26379, .. } if host == "::1")
-        );
-        let settings = watcher.redis_settings();
-        assert_eq!(
-            (settings.username(), settings.password(), settings.db()),
-            (Some("su"), Some("sp"), 0)
-        );
-
-        let plain = redis("redis:\n  address: ':6379'\n");
-        let info = plain.connection_info(":6379").expect("local");
-        assert!(
-            matches!(info.addr(), redis::ConnectionAddr::Tcp(host, 6379) if host == "localhost")
-        );
-        assert_eq!(info.redis_settings().password(), None);
-        for bad in ["redis.host", "::1:6379", "host:", "host:port", "host:70000"] {
-            let err = plain.connection_info(bad).expect_err(bad);
-            assert_eq!(err.kind(), ConfigErrorKind::Invalid, "{bad}");
+    fn each_mode_becomes_its_topology_without_showing_a_password() {
+        for (yaml, kind) in [
+            ("redis:\n  address: ':6379'\n  password: mp\n", "standalone"),
+            (
+                "redis:\n  sentinel_master_name: m\n  sentinel_addresses: ['[::1]:26379']\n  \
+                 sentinel_username: su\n  sentinel_password: sp\n  username: mu\n  password: mp\n  \
+                 db: 4\n  tls: {enabled: true, insecure: true}\n",
+                "sentinel",
+            ),
+            (
+                "redis:\n  cluster_addresses: [c1:7000, c2:7000]\n  password: mp\n",
+                "cluster",
+            ),
+        ] {
+            let topology = redis(yaml).topology().expect(kind);
+            assert_eq!(topology.kind(), kind);
+            let debug = format!("{topology:?}");
+            assert!(
+                !debug.contains("mp\"") && !debug.contains("sp\""),
+                "{debug}"
+            );
         }
+        let named = "redis:\n  address: a:6379\n  tls: {enabled: true, server_name: other}\n";
+        let err = redis(named).topology().expect_err("server_name");
+        assert_eq!(err.kind(), ConfigErrorKind::Invalid);
+        assert!(err.to_string().contains("server_name"), "{err}");
     }
 
     #[cfg(feature = "redis")]
@@ -727,17 +670,10 @@ mod tests {
              client_cert_file: {0}/client.pem\n    client_key_file: {0}/client.key\n",
             dir.display()
         );
-        let tls = redis(&yaml).tls().cloned().expect("tls");
-        let certificates = tls.certificates().expect("readable").expect("some");
-        assert_eq!(certificates.root_cert.as_deref(), Some(&b"CA"[..]));
-        let client = certificates.client_tls.expect("client certificate");
-        assert_eq!(
-            (&client.client_cert[..], &client.client_key[..]),
-            (&b"CERT"[..], &b"KEY"[..])
-        );
-        assert!(TlsConfig::default().certificates().expect("none").is_none());
+        let config = redis(&yaml);
+        config.topology().expect("the files are read");
         std::fs::remove_file(dir.join("client.key")).expect("remove");
-        let err = tls.certificates().expect_err("key gone");
+        let err = config.topology().expect_err("key gone");
         assert_eq!(err.kind(), ConfigErrorKind::Io);
         assert!(
             err.to_string().contains("redis.tls.client_key_file"),

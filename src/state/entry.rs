@@ -21,12 +21,9 @@
 //! So the state never grants more than the writes would, taken in the order they were made,
 //! each applying to the tokens issued before its own time.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use compact_str::CompactString;
+use std::collections::BTreeMap;
 
-use super::record::ParticipantRecord;
 use super::update::{Changes, ParticipantPermission, ParticipantUpdate};
 use crate::claims::{Claims, ClaimsData};
 use crate::limits::{LimitExceeded, Limits};
@@ -302,11 +299,6 @@ impl Entry {
         }
         .apply(&mut data);
         Outcome::Updated(data)
-    }
-
-    /// The entry as a reader sees it.
-    pub(crate) fn record_view(self: &Arc<Self>) -> ParticipantRecord {
-        ParticipantRecord::of(&self.fields, self.cutoff)
     }
 }
 

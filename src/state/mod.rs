@@ -331,7 +331,7 @@ impl ParticipantState {
             .snapshot
             .get(room, identity)
             .filter(|entry| !entry.expired(now_ms, self.inner.options.retention_ms()))
-            .map(|entry| entry.record_view())
+            .map(|entry| ParticipantRecord::of(&entry.fields, entry.cutoff))
     }
 
     /// `claims` as the participant's state says they are now: what a verification answers.

@@ -161,9 +161,11 @@ fn address(text: &str) -> Result<(String, u16), StateError> {
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
     let port = port.parse::<u16>().map_err(|_| bad())?;
-    if host.is_empty() || port == 0 {
+    if port == 0 || (host.contains(':') && !text.trim().starts_with('[')) {
         return Err(bad());
     }
+    // An empty host is this machine, as Go's `net.Dial` (and so LiveKit) reads `:6379`.
+    let host = if host.is_empty() { "localhost" } else { host };
     Ok((host.to_owned(), port))
 }
 
@@ -694,11 +696,12 @@ mod tests {
             address(" redis.internal:26379 ").ok(),
             Some(("redis.internal".into(), 26379))
         );
+        assert_eq!(address(":6379").ok(), Some(("localhost".into(), 6379)));
         for bad in [
             "",
             "6379",
             "host:",
-            ":6379",
+            "::1:6379",
             "host:0",
             "host:99999",
             "host:port",
