@@ -461,6 +461,33 @@ impl Cluster {
         }
     }
 
+    /// Starts the killed node at `addr` again on its port, from its own directory: with its
+    /// `nodes.conf` it rejoins the cluster, as a replica of the node that took its slots (an
+    /// operator's recovery). Waits (up to `within`) until it is in sync with a master.
+    pub fn restart(&mut self, addr: &str, within: Duration) {
+        let Some(index) = self.nodes.iter().position(|n| n.addr() == addr) else {
+            self.fail(&format!("{addr} is not a node of this cluster"))
+        };
+        if self.nodes[index].is_live() {
+            self.fail(&format!("{addr} is running"));
+        }
+        self.nodes[index].spawn();
+        if let Err(Startup::PortTaken | Startup::Exited(_)) =
+            self.nodes[index].wait_listening(Duration::from_secs(10))
+        {
+            self.fail(&format!("{addr} did not start again"));
+        }
+        let deadline = Instant::now() + within;
+        while !replica_linked(addr) {
+            if Instant::now() >= deadline {
+                self.fail(&format!(
+                    "{addr} did not rejoin as a replica within {within:?}"
+                ));
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
     /// Polls until every live node reports `cluster_state:ok` and the same master for `key`'s
     /// slot, other than `old`, and that node is live and answers `ROLE` as a master; its
     /// address. Panics past `within` (with the nodes' logs).
@@ -621,6 +648,8 @@ struct Process {
     port: u16,
     child: Option<Child>,
     dir: PathBuf,
+    /// The program and the arguments it was started with, to start it again.
+    command: Vec<String>,
 }
 
 impl Process {
@@ -630,6 +659,23 @@ impl Process {
 
     fn is_live(&self) -> bool {
         self.child.is_some()
+    }
+
+    /// Starts the program with its arguments, its stderr appended to its log.
+    fn spawn(&mut self) {
+        let stderr = File::options()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("stderr.log"))
+            .expect("a stderr file");
+        let child = Command::new(&self.command[0])
+            .args(&self.command[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|err| missing(&self.command[0], &err));
+        self.child = Some(child);
     }
 
     /// SIGKILL (`Child::kill`, by PID) and reaps it.
@@ -713,19 +759,15 @@ fn launch(
         let port = reserve_port(with_bus);
         let dir = root.join(format!("{name}-{port}"));
         std::fs::create_dir_all(&dir).expect("a directory for the process");
-        let stderr = File::create(dir.join("stderr.log")).expect("a stderr file");
-        let child = Command::new(program)
-            .args(args(port, &dir))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .unwrap_or_else(|err| missing(program, &err));
+        let mut command = vec![program.to_owned()];
+        command.extend(args(port, &dir));
         let mut process = Process {
             port,
-            child: Some(child),
+            child: None,
             dir,
+            command,
         };
+        process.spawn();
         match process.wait_listening(Duration::from_secs(10)) {
             Ok(()) => return process,
             Err(Startup::PortTaken) => continue,
