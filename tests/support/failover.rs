@@ -109,7 +109,7 @@ pub struct Write {
 pub async fn write(replica: &Replica, index: usize) -> Write {
     let identity = format!("p{index}");
     let token = token(&identity);
-    let removal = index % 3 == 0;
+    let removal = index.is_multiple_of(3);
     let result = if removal {
         replica
             .state
