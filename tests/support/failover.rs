@@ -332,3 +332,27 @@ pub async fn run(
     }
     report
 }
+
+/// How long each of `n` writes (through each replica in turn, outside any failover) takes to
+/// show on the two other replicas, from the moment its answer arrives; indexes start at
+/// `first` (so that a run can go on with fresh participants).
+pub async fn propagation(replicas: &[Replica], first: usize, n: usize) -> Vec<Duration> {
+    let mut times = Vec::with_capacity(n * 2);
+    for index in first..first + n {
+        let writer = index % replicas.len();
+        let write = write(&replicas[writer], index).await;
+        assert_eq!(write.answer, Answer::Acknowledged, "outside a failover");
+        for (i, replica) in replicas.iter().enumerate() {
+            if i == writer {
+                continue;
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while allowed(&write, &seen(replica, &write)).is_some() {
+                assert!(Instant::now() < deadline, "write {index} never showed");
+                tokio::task::yield_now().await;
+            }
+            times.push(write.at.elapsed());
+        }
+    }
+    times
+}
