@@ -4,19 +4,15 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use hmac::{Hmac, Mac};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::mint::AccessToken;
+use crate::jws::{self, HmacSha256};
 
 /// The shortest secret accepted outside [`KeyRing::allowing_weak_secrets`]. LiveKit's generated
 /// secrets are 43 characters; the LiveKit server logs an error below 32.
 pub const MIN_SECRET_LEN: usize = 32;
-
-pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// One API key's secret, and the HMAC state keyed with it, computed once so that verifying a
 /// token never re-derives the key.
@@ -28,11 +24,9 @@ pub(crate) struct Secret {
 
 impl Secret {
     fn new(secret: &str) -> Self {
-        // An HMAC key may have any length, so this cannot fail.
-        let mac = HmacSha256::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!());
         Secret {
             bytes: Zeroizing::new(secret.as_bytes().to_vec()),
-            mac,
+            mac: jws::keyed(secret.as_bytes()),
         }
     }
 
@@ -149,24 +143,6 @@ impl KeyRing {
     /// The API keys, in byte order.
     pub fn api_keys(&self) -> impl Iterator<Item = &str> {
         self.keys.keys().map(String::as_str)
-    }
-
-    /// A token signed by `api_key` with its secret from this ring, for servers that verify and
-    /// mint with the same keys; `None` if the ring has no such key. The secret never leaves
-    /// the crate.
-    ///
-    /// ```
-    /// use tower_livekit_auth::{KeyRing, Verifier};
-    ///
-    /// let keys = KeyRing::new().with_key("APIabcdefg", "somesecretencodedinbase62extendto32bytes")?;
-    /// let token = keys.access_token("APIabcdefg").unwrap().with_identity("bob").to_jwt()?;
-    /// assert_eq!(Verifier::new(keys).verify(&token)?.identity(), "bob");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn access_token(&self, api_key: &str) -> Option<AccessToken> {
-        self.secret(api_key)
-            .map(|secret| AccessToken::new(api_key, secret.bytes()))
     }
 
     /// A `BTreeMap` rather than a `HashMap`: a ring holds a few keys, and comparing `iss` with

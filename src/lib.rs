@@ -85,6 +85,7 @@ pub mod body;
 pub mod claims;
 mod credentials;
 pub mod endpoint;
+mod jws;
 pub mod keys;
 pub mod limits;
 mod metrics;

@@ -1,6 +1,5 @@
 //! [`Verifier`]: token text → [`Claims`], or a [`VerifyError`] saying why not.
 
-mod base64url;
 mod cache;
 mod error;
 mod header;

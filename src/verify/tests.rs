@@ -7,7 +7,7 @@ use base64::Engine;
 use hmac::Mac;
 
 use super::*;
-use crate::keys::HmacSha256;
+use crate::jws::HmacSha256;
 use crate::TrackSource;
 
 const KEY: &str = "APIabcdefg";
