@@ -88,6 +88,7 @@ pub mod endpoint;
 mod jws;
 pub mod keys;
 pub mod limits;
+#[cfg(feature = "metrics")]
 mod metrics;
 pub mod middleware;
 pub mod mint;

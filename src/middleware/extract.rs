@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use http::HeaderMap;
 
 use crate::credentials::{authorization, bearer, MalformedCredentials};
-use crate::metrics::Source;
+use crate::verify::Source;
 
 /// Where a token may come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -62,6 +62,7 @@
 mod auth;
 mod extract;
 mod future;
+mod metrics;
 pub(crate) mod realm;
 mod redact;
 mod refresh;

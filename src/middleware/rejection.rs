@@ -364,7 +364,7 @@ pub(crate) fn respond<B, H: OnRejection<B>>(
     api_key: Option<&str>,
 ) -> Response<B> {
     let rejection = rejection.for_request(headers);
-    crate::metrics::rejection(rejection.kind());
+    super::metrics::rejection(rejection.kind());
     // `debug`, not `info`: a flood of bad tokens must not become a flood of log lines. What a
     // refusal says is in the response and its `AuthRejection`; count them with metrics.
     #[cfg(feature = "tracing")]

@@ -3,6 +3,7 @@
 mod cache;
 mod error;
 mod header;
+mod metrics;
 mod refresh;
 mod token;
 
@@ -15,9 +16,9 @@ use arc_swap::ArcSwap;
 pub use error::{VerifyError, VerifyErrorKind};
 
 use self::cache::TokenCache;
+pub(crate) use self::metrics::Source;
 use crate::claims::Claims;
 use crate::keys::KeyRing;
-use crate::metrics::{self, Source};
 use crate::state::ParticipantState;
 use crate::time::{unix_ms, unix_seconds, Clock};
 pub use crate::time::{DEFAULT_LEEWAY, MAX_LEEWAY};

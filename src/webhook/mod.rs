@@ -46,7 +46,7 @@ use tower_service::Service;
 use crate::body::{check_declared_length, read_limited, BodyError, FullBody};
 use crate::claims::Claims;
 use crate::credentials::{authorization, bearer};
-use crate::metrics::Source;
+use crate::verify::Source;
 use crate::verify::{Verifier, VerifyError};
 
 /// The default limit on a webhook body: 1 MiB.
