@@ -78,6 +78,28 @@
 // builder dropped unused configures nothing: every such value must be used.
 #![warn(clippy::must_use_candidate, clippy::return_self_not_must_use)]
 
+/// `get_ref`, `get_mut` and `into_inner` for a middleware whose wrapped service is its field
+/// `inner` of type `S` (in the style of tower-http's services). Defined before the modules, so
+/// that each of them can use it.
+macro_rules! define_inner_service_accessors {
+    () => {
+        /// The wrapped service.
+        pub fn get_ref(&self) -> &S {
+            &self.inner
+        }
+
+        /// The wrapped service, mutably.
+        pub fn get_mut(&mut self) -> &mut S {
+            &mut self.inner
+        }
+
+        /// The wrapped service, unwrapped.
+        pub fn into_inner(self) -> S {
+            self.inner
+        }
+    };
+}
+
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use super::TokenRequest;
+use super::request::TokenRequest;
 use crate::claims::{ParticipantKind, RoomConfiguration, VideoGrant};
 use crate::mint::AccessToken;
 

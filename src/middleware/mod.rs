@@ -62,23 +62,29 @@
 mod auth;
 mod extract;
 mod future;
+mod head;
 mod metrics;
 pub(crate) mod realm;
 mod redact;
 mod refresh;
 mod rejection;
 mod require;
+mod requirement;
+mod response;
 mod room;
 
+pub use self::auth::{Auth, AuthLayer};
+pub use self::extract::{extract_token, TokenLocation};
+pub use self::future::ResponseFuture;
+pub use self::head::RequestHead;
+pub use self::realm::DEFAULT_REALM;
+pub use self::redact::RedactedUri;
+pub use self::rejection::{AuthRejection, RejectionKind};
+pub use self::require::{Require, RequireLayer};
+pub use self::requirement::{Custom, Grant, Requirement, RoomAdmin};
+pub use self::response::{DefaultRejection, OnRejection};
+pub use self::room::RoomFrom;
 pub use crate::credentials::MalformedCredentials;
-pub use auth::{Auth, AuthLayer};
-pub use extract::{extract_token, TokenLocation};
-pub use future::ResponseFuture;
-pub use realm::DEFAULT_REALM;
-pub use redact::RedactedUri;
-pub use rejection::{AuthRejection, DefaultRejection, OnRejection, RejectionKind};
-pub use require::{Custom, Grant, RequestHead, Require, RequireLayer, Requirement, RoomAdmin};
-pub use room::RoomFrom;
 
 #[cfg(test)]
 mod tests;

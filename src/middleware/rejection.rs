@@ -8,14 +8,14 @@ use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use super::realm::Realm;
-use super::MalformedCredentials;
+use crate::credentials::MalformedCredentials;
 use crate::verify::{VerifyError, VerifyErrorKind};
 
 /// Why the [`AuthLayer`](super::AuthLayer) or a [`RequireLayer`](super::RequireLayer) refused a
 /// request.
 ///
 /// It rides in the extensions of the rejection response, so outer layers and tests can read it,
-/// and an [`OnRejection`] handler gets it to build its own response (JSON, twirp, ...). Its
+/// and an [`OnRejection`](super::OnRejection) handler gets it to build its own response (JSON, twirp, ...). Its
 /// `Display` never contains the token or a secret.
 ///
 /// It also knows whether the refused request was a gRPC call ([`is_grpc`](Self::is_grpc)), so
@@ -321,68 +321,6 @@ impl std::error::Error for AuthRejection {
             _ => None,
         }
     }
-}
-
-/// Builds the response for a refused request. The default, [`DefaultRejection`], answers with
-/// [`AuthRejection::to_response`]; any `Fn(&AuthRejection) -> Response<B>` works too, for a JSON
-/// or twirp error body (ask [`AuthRejection::is_grpc`] first if gRPC calls pass through: they
-/// need `to_response`'s gRPC form). Whatever it returns, the middleware adds the rejection to the
-/// response's extensions.
-pub trait OnRejection<B> {
-    /// The response for `rejection`.
-    fn on_rejection(&self, rejection: &AuthRejection) -> Response<B>;
-}
-
-/// The default [`OnRejection`]: [`AuthRejection::to_response`], so status and
-/// `WWW-Authenticate` with an empty body, or the gRPC status for a gRPC call.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct DefaultRejection;
-
-impl<B: Default> OnRejection<B> for DefaultRejection {
-    fn on_rejection(&self, rejection: &AuthRejection) -> Response<B> {
-        rejection.to_response()
-    }
-}
-
-impl<B, F> OnRejection<B> for F
-where
-    F: Fn(&AuthRejection) -> Response<B>,
-{
-    fn on_rejection(&self, rejection: &AuthRejection) -> Response<B> {
-        self(rejection)
-    }
-}
-
-/// Runs `handler`, makes sure the rejection is in the response's extensions, and emits the
-/// `tracing` event (feature `tracing`).
-/// `headers` are the refused request's (they tell whether it is a gRPC call); `api_key` is the
-/// verified API key, when the token was valid (insufficient scope).
-pub(crate) fn respond<B, H: OnRejection<B>>(
-    handler: &H,
-    rejection: AuthRejection,
-    headers: &HeaderMap,
-    api_key: Option<&str>,
-) -> Response<B> {
-    let rejection = rejection.for_request(headers);
-    super::metrics::rejection(rejection.kind());
-    // `debug`, not `info`: a flood of bad tokens must not become a flood of log lines. What a
-    // refusal says is in the response and its `AuthRejection`; count them with metrics.
-    #[cfg(feature = "tracing")]
-    tracing::debug!(
-        kind = ?rejection.kind(),
-        reason = rejection.verify_error().map(|e| e.kind().as_str()),
-        grant = rejection.required_grant(),
-        api_key,
-        "LiveKit token refused: {rejection}"
-    );
-    #[cfg(not(feature = "tracing"))]
-    let _ = api_key;
-    let mut response = handler.on_rejection(&rejection);
-    // The default handler has put it there already; a custom one may not have.
-    if response.extensions().get::<AuthRejection>().is_none() {
-        response.extensions_mut().insert(rejection);
-    }
-    response
 }
 
 #[cfg(test)]

@@ -334,20 +334,7 @@ pub struct Webhook<S> {
 }
 
 impl<S> Webhook<S> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The wrapped service, unwrapped.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    define_inner_service_accessors!();
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
