@@ -188,7 +188,7 @@ fuzz_target!(|data: &[u8]| {
     let mode = auth & 15;
     let bearer = auth & 128 != 0;
     let body_limit = (limit >= 128).then(|| 4 * usize::from(limit - 128));
-    let limit = body_limit.unwrap_or(tower_livekit_auth::webhook::DEFAULT_BODY_LIMIT);
+    let limit = body_limit.unwrap_or(tower_livekit_auth::webhook::DEFAULT_WEBHOOK_BODY_LIMIT);
 
     let now = UNIX_EPOCH + Duration::from_secs(NOW_SECONDS);
     let ring = KeyRing::new()

@@ -8,7 +8,7 @@ use crate::claims::{Object, RoomConfiguration};
 
 /// The JSON a frontend's endpoint `TokenSource` sends (spec §9). Every field is optional; `{}`
 /// is valid. Every field is the client's own choice: a [`TokenPolicy`](super::TokenPolicy)
-/// decides what of it goes into the token ([`TokenGrant`](super::TokenGrant)'s `accept_*`).
+/// decides what of it goes into the token ([`TokenApproval`](super::TokenApproval)'s `accept_*`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct TokenRequest {

@@ -81,7 +81,7 @@ pub use self::realm::DEFAULT_REALM;
 pub use self::redact::RedactedUri;
 pub use self::rejection::{AuthRejection, RejectionKind};
 pub use self::require::{Require, RequireLayer};
-pub use self::requirement::{Custom, Grant, Requirement, RoomAdmin};
+pub use self::requirement::{Custom, RequiredGrant, Requirement, RoomAdmin};
 pub use self::response::{DefaultRejection, OnRejection};
 pub use self::room::RoomFrom;
 pub use crate::credentials::MalformedCredentials;

@@ -10,7 +10,7 @@ use super::future::ResponseFuture;
 use super::head::RequestHead;
 use super::realm::Realm;
 use super::rejection::AuthRejection;
-use super::requirement::{Custom, Grant, Requirement, RoomAdmin};
+use super::requirement::{Custom, RequiredGrant, Requirement, RoomAdmin};
 use super::response::{respond, DefaultRejection, OnRejection};
 use super::room::RoomFrom;
 use crate::claims::{Claims, TrackSource};
@@ -67,53 +67,53 @@ impl<R: Requirement> RequireLayer<R> {
     }
 }
 
-impl RequireLayer<Grant> {
+impl RequireLayer<RequiredGrant> {
     /// Requires the join grant ([`Claims::can_join`]).
     #[must_use]
     pub fn join() -> Self {
-        RequireLayer::new(Grant::Join)
+        RequireLayer::new(RequiredGrant::Join)
     }
 
     /// Requires `roomCreate`.
     #[must_use]
     pub fn create_rooms() -> Self {
-        RequireLayer::new(Grant::CreateRooms)
+        RequireLayer::new(RequiredGrant::CreateRooms)
     }
 
     /// Requires `roomList`.
     #[must_use]
     pub fn list_rooms() -> Self {
-        RequireLayer::new(Grant::ListRooms)
+        RequireLayer::new(RequiredGrant::ListRooms)
     }
 
     /// Requires `roomRecord` (egress).
     #[must_use]
     pub fn record() -> Self {
-        RequireLayer::new(Grant::Record)
+        RequireLayer::new(RequiredGrant::Record)
     }
 
     /// Requires `ingressAdmin`.
     #[must_use]
     pub fn ingress_admin() -> Self {
-        RequireLayer::new(Grant::IngressAdmin)
+        RequireLayer::new(RequiredGrant::IngressAdmin)
     }
 
     /// Requires `sip.admin`.
     #[must_use]
     pub fn sip_admin() -> Self {
-        RequireLayer::new(Grant::SipAdmin)
+        RequireLayer::new(RequiredGrant::SipAdmin)
     }
 
     /// Requires `sip.call`.
     #[must_use]
     pub fn sip_call() -> Self {
-        RequireLayer::new(Grant::SipCall)
+        RequireLayer::new(RequiredGrant::SipCall)
     }
 
     /// Requires permission to publish `source`.
     #[must_use]
     pub fn publish(source: TrackSource) -> Self {
-        RequireLayer::new(Grant::Publish(source))
+        RequireLayer::new(RequiredGrant::Publish(source))
     }
 }
 

@@ -1,5 +1,5 @@
 //! [`Requirement`]: the rule a [`RequireLayer`](super::RequireLayer) enforces, and the
-//! ready-made ones: [`Grant`], [`RoomAdmin`], [`Custom`].
+//! ready-made ones: [`RequiredGrant`], [`RoomAdmin`], [`Custom`].
 
 use super::head::RequestHead;
 use super::room::RoomFrom;
@@ -17,7 +17,7 @@ pub trait Requirement {
 /// The ready-made requirements of [`RequireLayer`](super::RequireLayer)'s constructors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Grant {
+pub enum RequiredGrant {
     /// [`Claims::can_join`].
     Join,
     /// [`Claims::can_create_rooms`].
@@ -36,30 +36,30 @@ pub enum Grant {
     Publish(TrackSource),
 }
 
-impl Requirement for Grant {
+impl Requirement for RequiredGrant {
     fn allows(&self, claims: &Claims, _: &RequestHead<'_>) -> bool {
         match *self {
-            Grant::Join => claims.can_join(),
-            Grant::CreateRooms => claims.can_create_rooms(),
-            Grant::ListRooms => claims.can_list_rooms(),
-            Grant::Record => claims.can_record(),
-            Grant::IngressAdmin => claims.is_ingress_admin(),
-            Grant::SipAdmin => claims.is_sip_admin(),
-            Grant::SipCall => claims.can_make_sip_calls(),
-            Grant::Publish(source) => claims.can_publish_source(source),
+            RequiredGrant::Join => claims.can_join(),
+            RequiredGrant::CreateRooms => claims.can_create_rooms(),
+            RequiredGrant::ListRooms => claims.can_list_rooms(),
+            RequiredGrant::Record => claims.can_record(),
+            RequiredGrant::IngressAdmin => claims.is_ingress_admin(),
+            RequiredGrant::SipAdmin => claims.is_sip_admin(),
+            RequiredGrant::SipCall => claims.can_make_sip_calls(),
+            RequiredGrant::Publish(source) => claims.can_publish_source(source),
         }
     }
 
     fn grant(&self) -> &'static str {
         match self {
-            Grant::Join => "roomJoin",
-            Grant::CreateRooms => "roomCreate",
-            Grant::ListRooms => "roomList",
-            Grant::Record => "roomRecord",
-            Grant::IngressAdmin => "ingressAdmin",
-            Grant::SipAdmin => "sip.admin",
-            Grant::SipCall => "sip.call",
-            Grant::Publish(_) => "canPublishSources",
+            RequiredGrant::Join => "roomJoin",
+            RequiredGrant::CreateRooms => "roomCreate",
+            RequiredGrant::ListRooms => "roomList",
+            RequiredGrant::Record => "roomRecord",
+            RequiredGrant::IngressAdmin => "ingressAdmin",
+            RequiredGrant::SipAdmin => "sip.admin",
+            RequiredGrant::SipCall => "sip.call",
+            RequiredGrant::Publish(_) => "canPublishSources",
         }
     }
 }

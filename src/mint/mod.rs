@@ -79,7 +79,7 @@ impl AccessToken {
         }
     }
 
-    /// A token with no key yet, for [`endpoint::TokenGrant`](crate::endpoint::TokenGrant):
+    /// A token with no key yet, for [`endpoint::TokenApproval`](crate::endpoint::TokenApproval):
     /// minting it fails until [`signed_like`](Self::signed_like) gives it one.
     pub(crate) fn unsigned() -> Self {
         AccessToken::new("", "")

@@ -1,6 +1,7 @@
 //! [`Verifier`]: token text → [`Claims`], or a [`VerifyError`] saying why not.
 
 mod cache;
+pub mod dangerous;
 mod error;
 mod header;
 mod metrics;
@@ -294,20 +295,6 @@ impl fmt::Debug for Verifier {
             .field("participant_state", &self.state)
             .finish()
     }
-}
-
-/// Reads a token's claims **without verifying anything**: no signature, no time, no key. For
-/// debugging tools (`token decode`) and logs only; never for a decision.
-///
-/// ```
-/// use tower_livekit_auth::verify::decode_unverified;
-///
-/// let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWRvZXMtbm90LW1hdHRlci1oZXJlLXh4";
-/// assert_eq!(decode_unverified(token)?.identity(), "alice");
-/// # Ok::<(), tower_livekit_auth::VerifyError>(())
-/// ```
-pub fn decode_unverified(token: &str) -> Result<Claims, VerifyError> {
-    token::decode_unverified(token.as_bytes()).map(Claims::from_arc)
 }
 
 #[cfg(test)]

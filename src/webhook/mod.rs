@@ -35,7 +35,7 @@ mod verifier;
 
 pub use self::error::{WebhookError, WebhookErrorKind};
 pub use self::layer::{Webhook, WebhookEvent, WebhookLayer};
-pub use self::verifier::{body_sha256, WebhookVerifier, DEFAULT_BODY_LIMIT};
+pub use self::verifier::{body_sha256, WebhookVerifier, DEFAULT_WEBHOOK_BODY_LIMIT};
 
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@ use crate::credentials::{authorization, bearer};
 use crate::verify::{Source, Verifier};
 
 /// The default limit on a webhook body: 1 MiB.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+pub const DEFAULT_WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
 
 /// base64 (standard, padded) of the SHA-256 of `body`: the `sha256` claim of a webhook token.
 #[must_use]
@@ -33,7 +33,7 @@ impl WebhookVerifier {
     pub fn new(verifier: Verifier) -> Self {
         WebhookVerifier {
             verifier,
-            body_limit: DEFAULT_BODY_LIMIT,
+            body_limit: DEFAULT_WEBHOOK_BODY_LIMIT,
         }
     }
 
