@@ -70,13 +70,9 @@
 //! 40 ns on the project's machine) would be several percent of a verification, and a
 //! server's own request latency covers it.
 
-#![forbid(unsafe_code)]
-// docs.rs (`[package.metadata.docs.rs]`) builds with every feature and `--cfg docsrs`: each
-// feature-gated item then shows the feature it needs.
+// The lints are in Cargo.toml's `[lints]`. docs.rs (`[package.metadata.docs.rs]`) builds with
+// every feature and `--cfg docsrs`: each feature-gated item then shows the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
-// An authorization answer ignored is the classic bug (`claims.is_room_admin(r);`), and a
-// builder dropped unused configures nothing: every such value must be used.
-#![warn(clippy::must_use_candidate, clippy::return_self_not_must_use)]
 
 /// `get_ref`, `get_mut` and `into_inner` for a middleware whose wrapped service is its field
 /// `inner` of type `S` (in the style of tower-http's services). Defined before the modules, so
