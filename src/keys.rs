@@ -186,7 +186,8 @@ impl KeyRing {
         let io_error = |err: std::io::Error| KeyError {
             kind: KeyErrorKind::Io,
             api_key: None,
-            detail: Some(format!("cannot read key file {}: {err}", path.display())),
+            detail: Some(format!("cannot read key file {}", path.display())),
+            source: Some(err),
         };
         let metadata = std::fs::metadata(path).map_err(io_error)?;
         check_file_mode(path, &metadata)?;
@@ -238,6 +239,7 @@ fn check_file_mode(path: &Path, metadata: &std::fs::Metadata) -> Result<(), KeyE
         return Err(KeyError {
             kind: KeyErrorKind::InsecureFile,
             api_key: None,
+            source: None,
             detail: Some(format!(
                 "key file {} has mode {mode:03o}, which lets other users read it; \
                  run `chmod 600 {}` (or 640) and start again",
@@ -280,12 +282,14 @@ impl<'de> Deserialize<'de> for YamlPairs {
     }
 }
 
-/// Why a key or a key ring was refused. Never contains a secret.
+/// Why a key or a key ring was refused. Never contains a secret. A key file that cannot be read
+/// keeps the operating system's error as its [`source`](std::error::Error::source).
 #[derive(Debug)]
 pub struct KeyError {
     kind: KeyErrorKind,
     api_key: Option<String>,
     detail: Option<String>,
+    source: Option<std::io::Error>,
 }
 
 /// What kind of [`KeyError`] this is.
@@ -320,6 +324,7 @@ impl KeyError {
             kind,
             api_key: api_key.map(str::to_owned),
             detail: None,
+            source: None,
         }
     }
 
@@ -372,7 +377,11 @@ impl fmt::Display for KeyError {
     }
 }
 
-impl std::error::Error for KeyError {}
+impl std::error::Error for KeyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|err| err as _)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -525,5 +534,10 @@ mod tests {
         std::fs::remove_dir_all(&dir).expect("cleanup");
         let missing = KeyRing::from_file(dir.join("nope")).expect_err("missing");
         assert_eq!(missing.kind(), KeyErrorKind::Io);
+        assert!(missing.to_string().contains("nope"), "{missing}");
+        let cause = std::error::Error::source(&missing)
+            .and_then(|cause| cause.downcast_ref::<std::io::Error>())
+            .expect("the io::Error is the source");
+        assert_eq!(cause.kind(), std::io::ErrorKind::NotFound);
     }
 }
