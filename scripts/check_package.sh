@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-target=$(scripts/target-dir)
+target=$(scripts/target-dir.sh)
 # The version, and docs.rs's settings: "all-features" and the rustdoc arguments.
 read -r version docsrs_all_features docsrs_rustdoc_args < <(
   cargo metadata --format-version 1 --no-deps | python3 -c '
