@@ -198,7 +198,22 @@ impl KeyRing {
     /// Reads the keys from the environment as LiveKit does: `LIVEKIT_KEYS` (YAML text, as the
     /// server reads it), otherwise the SDKs' `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET`.
     pub fn from_env() -> Result<Self, KeyError> {
-        KeyRing::new().with_env_from(|name| std::env::var(name).ok())
+        KeyRing::new().with_env()
+    }
+
+    /// Adds the keys found by [`from_env`](Self::from_env) to this ring: with
+    /// [`allowing_weak_secrets`](Self::allowing_weak_secrets), the way to run on LiveKit's
+    /// development key (`livekit-server --dev`, `devkey: secret`).
+    ///
+    /// ```no_run
+    /// use tower_livekit_auth::KeyRing;
+    ///
+    /// // LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=secret: development only.
+    /// let keys = KeyRing::allowing_weak_secrets().with_env()?;
+    /// # Ok::<(), tower_livekit_auth::KeyError>(())
+    /// ```
+    pub fn with_env(self) -> Result<Self, KeyError> {
+        self.with_env_from(|name| std::env::var(name).ok())
     }
 
     /// Adds the keys found by [`from_env`](Self::from_env) to this ring, reading variables
@@ -284,7 +299,18 @@ impl<'de> Deserialize<'de> for YamlPairs {
 
 /// Why a key or a key ring was refused. Never contains a secret. A key file that cannot be read
 /// keeps the operating system's error as its [`source`](std::error::Error::source).
-#[derive(Debug)]
+///
+/// Its `Debug` carries the message, which says what to do: a `main` that returns
+/// `Result<(), Box<dyn Error>>` prints it (`Error: {err:?}`) as it exits.
+///
+/// ```
+/// use tower_livekit_auth::KeyRing;
+///
+/// let err = KeyRing::from_yaml("devkey: secret").unwrap_err();
+/// let printed = format!("Error: {err:?}");
+/// assert!(printed.starts_with("Error: KeyError { kind: WeakSecret"));
+/// assert!(printed.contains("KeyRing::allowing_weak_secrets()"));
+/// ```
 pub struct KeyError {
     kind: KeyErrorKind,
     api_key: Option<String>,
@@ -338,6 +364,21 @@ impl KeyError {
     #[must_use]
     pub fn api_key(&self) -> Option<&str> {
         self.api_key.as_deref()
+    }
+}
+
+impl fmt::Debug for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("KeyError");
+        debug.field("kind", &self.kind);
+        if let Some(api_key) = &self.api_key {
+            debug.field("api_key", api_key);
+        }
+        debug.field("message", &self.to_string());
+        if let Some(source) = &self.source {
+            debug.field("source", source);
+        }
+        debug.finish()
     }
 }
 

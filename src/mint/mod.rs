@@ -262,8 +262,9 @@ impl fmt::Debug for AccessToken {
     }
 }
 
-/// Why a token could not be minted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why a token could not be minted. Its `Debug` carries the message, so that a `main` that
+/// returns it says what went wrong.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct MintError(MintErrorKind);
 
 /// What kind of [`MintError`] this is.
@@ -297,6 +298,15 @@ impl MintError {
     #[must_use]
     pub fn kind(&self) -> MintErrorKind {
         self.0
+    }
+}
+
+impl fmt::Debug for MintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MintError")
+            .field("kind", &self.0)
+            .field("message", &self.to_string())
+            .finish()
     }
 }
 

@@ -6,8 +6,9 @@ use http::StatusCode;
 
 use crate::verify::VerifyError;
 
-/// Why a webhook request was refused. Never contains the token or the body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why a webhook request was refused. Never contains the token or the body. Its `Debug`
+/// carries the message, so that a `main` that returns it says what went wrong.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct WebhookError {
     kind: WebhookErrorKind,
     verify: Option<VerifyError>,
@@ -82,6 +83,15 @@ impl WebhookError {
             WebhookErrorKind::InvalidEvent => StatusCode::BAD_REQUEST,
             _ => StatusCode::UNAUTHORIZED,
         }
+    }
+}
+
+impl fmt::Debug for WebhookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookError")
+            .field("kind", &self.kind)
+            .field("message", &self.to_string())
+            .finish()
     }
 }
 
