@@ -9,7 +9,7 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::extract::{find_token, TokenLocation};
+use super::extract::{find_token, has_query_token, TokenLocation};
 use super::future::ResponseFuture;
 use super::realm::Realm;
 use super::refresh::RefreshHeader;
@@ -199,6 +199,11 @@ impl Config {
         let Some(token) = token else {
             return if !self.required {
                 Ok(None)
+            } else if self.location == TokenLocation::Header
+                && has_query_token(request.uri().query())
+            {
+                // The token is where this route does not look: say so, rather than "missing".
+                Err(AuthRejection::missing_query_token_ignored(&self.realm))
             } else {
                 Err(AuthRejection::missing(&self.realm))
             };

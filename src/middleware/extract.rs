@@ -164,6 +164,13 @@ fn is_b64token_body_byte(b: u8) -> bool {
         | (b == b'/')
 }
 
+/// Whether `query` has an `access_token` parameter at all (where the layer does not read it).
+pub(crate) fn has_query_token(query: Option<&str>) -> bool {
+    query.is_some_and(|query| {
+        form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "access_token")
+    })
+}
+
 fn query_token(query: &str) -> Result<Option<Cow<'_, str>>, MalformedCredentials> {
     let mut found = None;
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {

@@ -16,12 +16,12 @@ pub trait OnRejection<B> {
     fn on_rejection(&self, rejection: &AuthRejection) -> Response<B>;
 }
 
-/// The default [`OnRejection`]: [`AuthRejection::to_response`], so status and
-/// `WWW-Authenticate` with an empty body, or the gRPC status for a gRPC call.
+/// The default [`OnRejection`]: [`AuthRejection::to_response`], so status, `WWW-Authenticate`
+/// and the reason as a short text body, or the gRPC status for a gRPC call.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DefaultRejection;
 
-impl<B: Default> OnRejection<B> for DefaultRejection {
+impl<B: Default + 'static> OnRejection<B> for DefaultRejection {
     fn on_rejection(&self, rejection: &AuthRejection) -> Response<B> {
         rejection.to_response()
     }

@@ -22,7 +22,7 @@ async fn missing_token_is_401_with_a_bare_challenge() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(challenge(&response), r#"Bearer realm="livekit""#);
     assert_eq!(rejection(&response).kind(), RejectionKind::MissingToken);
-    assert_eq!(response.body(), "");
+    assert_eq!(response.body(), "missing bearer token\n");
 }
 
 #[tokio::test]
