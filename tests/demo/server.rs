@@ -108,6 +108,41 @@ async fn whoami_refuses_every_rejected_fixture_with_401() {
 }
 
 #[tokio::test]
+async fn refusals_say_why_in_their_body() {
+    let server = Server::start().await;
+    let expired = server.mint(
+        server
+            .token()
+            .with_identity("alice")
+            .with_ttl(Duration::from_secs(1)),
+    );
+    server.at(server.now() + 3600);
+    for (path, token, said) in [
+        ("/whoami", None, "missing bearer token\n"),
+        (
+            "/whoami",
+            Some(expired.as_str()),
+            "token has expired; fetch a new one\n",
+        ),
+        (
+            "/whoami",
+            Some("a.b.c"),
+            "malformed token: the header is not base64url without padding\n",
+        ),
+    ] {
+        assert_eq!(
+            server.get(path, token).await,
+            (StatusCode::UNAUTHORIZED, said.to_owned()),
+            "{path} {token:?}"
+        );
+    }
+    // /whoami reads the header only: a query token is refused with a hint.
+    let (status, body) = server.get("/whoami?access_token=a.b.c", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("query tokens are off"), "{body}");
+}
+
+#[tokio::test]
 async fn rtc_validate_follows_the_servers_order() {
     let server = Server::start().await;
     let now = server.now();
