@@ -434,7 +434,7 @@ mod tests {
     fn key_file_text_is_parsed_and_trimmed() {
         let ring = KeyRing::allowing_weak_secrets()
             .with_yaml("key1: secret1\nkey2: secret2 \r\n\nkey3: secret3")
-            .expect("spec §10 key file parses");
+            .expect("a key file's `key: secret` lines parse");
         assert_eq!(ring.len(), 3);
         assert_eq!(ring.secret("key2").expect("key2").bytes(), b"secret2");
     }

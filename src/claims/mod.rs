@@ -1,5 +1,9 @@
 //! The typed token: [`Claims`] and its grants. Every permission rule of the LiveKit server
-//! lives here (spec §3), so that a handler asks a question instead of reading raw fields.
+//! lives here, so that a handler asks a question instead of reading raw fields: the grants'
+//! getters of `livekit/protocol`'s `auth/grants.go` (publish and subscribe allowed when unset,
+//! `canPublishSources` matched exactly) and the checks of `livekit-server`'s
+//! `pkg/service/auth.go` (`EnsureJoinPermission`, `EnsureAdminPermission` of the grant's own
+//! room, ...).
 
 mod attributes;
 mod data;
@@ -36,8 +40,8 @@ static NO_ATTRIBUTES: Attributes = Attributes::new();
 ///
 /// A [`Verifier`](crate::Verifier) produces them; the [`AuthLayer`](crate::AuthLayer) puts them
 /// in the request extensions. The permission methods apply the LiveKit server's rules exactly
-/// (spec §3) and never grant more than the server would: without a `video` claim every room
-/// permission is `false`.
+/// (see the [module docs](self)) and never grant more than the server would: without a
+/// `video` claim every room permission is `false`.
 ///
 /// `Claims` keep every claim as the token had it, and serialize back to the same JSON (an
 /// explicit `false` stays, an unset grant stays unset; `roomConfig` is written in camelCase).

@@ -33,10 +33,12 @@ pub const DEFAULT_REFRESH_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 /// Verifies LiveKit access tokens against a [`KeyRing`].
 ///
-/// It accepts exactly what the LiveKit server accepts (spec §1): HS256 only, the secret looked up
-/// by the token's `iss`, `exp` required, `nbf` and `iat` checked when present, all with a leeway
-/// of 60 s by default. On top of that it refuses what no SDK writes and an attacker might: a
-/// `crit` header, a repeated key, a token over 16 KiB.
+/// It checks a token as the LiveKit server does (`livekit/protocol`'s `auth/verifier.go`):
+/// HS256 only, the secret of the API key the token's `iss` names, `exp` required, `nbf`
+/// checked when present, with a leeway of 60 s by default, every date truncated to whole
+/// seconds. It also refuses an `iat` in the future (as the server did with go-jose, before
+/// golang-jwt), and what no SDK writes and an attacker might: a `crit` header, a repeated key,
+/// a token over 16 KiB.
 ///
 /// Cloning is cheap and clones share the key ring: [`rotate`](Self::rotate) on any clone changes
 /// the keys of all of them at once (reads are lock-free; a request in flight finishes with the

@@ -208,7 +208,8 @@ fn parse_with<'de, R: serde_json::de::Read<'de>>(
 }
 
 /// `exp` required and `now < exp + leeway`; `now >= nbf - leeway`; `iat <= now + leeway`, each
-/// date truncated to whole seconds first, as the LiveKit server compares them (spec §1).
+/// date truncated to whole seconds first, as the LiveKit server compares them (golang-jwt's
+/// validator at one-second precision, in `livekit/protocol`'s `auth/verifier.go`).
 fn check_times(data: &ClaimsData, leeway: f64, now: f64) -> Result<(), VerifyError> {
     let seconds = |date: NumericDate| date.seconds() as f64;
     let exp = data

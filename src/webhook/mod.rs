@@ -1,4 +1,5 @@
-//! Verifying LiveKit webhooks (spec §8).
+//! Verifying LiveKit webhooks, as LiveKit's own receiver does (`Receive` in
+//! `livekit/protocol`'s `webhook/verifier.go`).
 //!
 //! LiveKit signs each webhook `POST` with a token in `Authorization` (the raw token, without
 //! `Bearer `) whose `sha256` claim is the base64 SHA-256 of the body. [`WebhookVerifier`]

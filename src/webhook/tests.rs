@@ -35,7 +35,7 @@ fn signed(body: &[u8]) -> HeaderMap {
 }
 
 #[test]
-fn spec_example_hash() {
+fn body_sha256_is_the_base64_of_the_bodys_sha256() {
     assert_eq!(
         body_sha256(BODY),
         "w9NV0uLHjSON8P7eonnkKXDHY4ICORefbHDCviKIgX8="
