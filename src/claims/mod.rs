@@ -47,6 +47,10 @@ static NO_ATTRIBUTES: Attributes = Attributes::new();
 /// explicit `false` stays, an unset grant stays unset; `roomConfig` is written in camelCase).
 /// Cloning is cheap: the claims sit behind an [`Arc`].
 ///
+/// **Deserializing `Claims` verifies nothing.** Any JSON becomes `Claims` that way (as in the
+/// example below, for tests and tools); only the ones a [`Verifier`](crate::Verifier) hands out
+/// were signed by a key of its ring. Never decide on claims read any other way.
+///
 /// ```
 /// use tower_livekit_auth::{Claims, TrackSource};
 ///
