@@ -5,8 +5,9 @@
 //! Status codes follow RFC 6750 (gRPC calls get gRPC statuses, see [below](#grpc)): no token → 401 with `WWW-Authenticate: Bearer realm=...`; a bad
 //! token → 401 `error="invalid_token"`; a malformed `Authorization` header → 400
 //! `error="invalid_request"`; a valid token lacking a grant → 403 `error="insufficient_scope"`.
-//! Every rejection carries its [`AuthRejection`] in the response extensions; neither the
-//! response nor the log ever contains the token or a secret.
+//! Every rejection carries its [`AuthRejection`] in the response extensions and, by default,
+//! its reason as a short text body (see [`AuthRejection::to_response`]); neither the response
+//! nor the log ever contains the token or a secret.
 //!
 //! # gRPC
 //!
