@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
-use tower_livekit_auth::verify::decode_unverified;
+use tower_livekit_auth::verify::dangerous::decode_unverified;
 use tower_livekit_auth::{
     AccessToken, Claims, KeyErrorKind, KeyRing, RoomAgentDispatch, RoomConfiguration, Verifier,
     VideoGrant,

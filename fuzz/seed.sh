@@ -58,7 +58,7 @@ for name, seed in [("basic", b"Basic dXNlcjpw\naccess_token=a%2Eb"), ("bearer", 
     write("extract", seed, name)
 
 # endpoint: 9 control bytes (see fuzz_targets/endpoint.rs), then the body; requests in the
-# shape the JS client's endpoint TokenSource sends (snake_case, spec section 9).
+# shape the JS client's endpoint TokenSource sends (snake_case: LiveKit's TokenSourceRequest).
 requests = [
     {},
     {"room_name": "support", "participant_identity": "u1", "participant_name": "U One",

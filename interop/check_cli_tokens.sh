@@ -10,7 +10,7 @@ cd "$here"
 bash setup.sh --python
 
 cargo build --quiet --example token --manifest-path "$root/Cargo.toml"
-target="$("$root/scripts/target-dir")"
+target="$("$root/scripts/target-dir.sh")"
 cli="$target/debug/examples/token"
 
 key="APIcliinterop1"

@@ -11,10 +11,10 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 
-"$root/scripts/install_redis"
+"$root/scripts/install_redis.sh"
 bash "$here/setup.sh"
 # One build, with Redis, used at once (a build with other features replaces the file).
-server="$("$root/scripts/demo_server_redis")"
+server="$("$root/scripts/demo_server_redis.sh")"
 
 source "$here/lib.sh"
 work="$interop_work"

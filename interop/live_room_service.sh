@@ -13,7 +13,7 @@ root="$(dirname "$here")"
 
 bash "$here/setup.sh" --python
 cargo build --quiet --example server --manifest-path "$root/Cargo.toml"
-target="$("$root/scripts/target-dir")"
+target="$("$root/scripts/target-dir.sh")"
 
 source "$here/lib.sh"
 key="APIinteroplive"

@@ -11,7 +11,7 @@ root="$(dirname "$here")"
 
 bash "$here/setup.sh"
 cargo build --quiet --example server --manifest-path "$root/Cargo.toml"
-target="$("$root/scripts/target-dir")"
+target="$("$root/scripts/target-dir.sh")"
 
 source "$here/lib.sh"
 key="APIinteroptokens"

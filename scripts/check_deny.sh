@@ -35,7 +35,7 @@ if [ ! -f "$bundle" ]; then
   exit 1
 fi
 
-tools="$(scripts/target-dir)/ci-tools/cargo-deny-$CARGO_DENY_VERSION"
+tools="$(scripts/target-dir.sh)/ci-tools/cargo-deny-$CARGO_DENY_VERSION"
 deny="$tools/bin/cargo-deny"
 if [ "$("$deny" --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
   rm -rf "$tools"

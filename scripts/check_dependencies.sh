@@ -57,7 +57,7 @@ if ! grep -q 'jsonwebtoken feature "aws_lc_rs"' <<<"$features_on"; then
   exit 1
 fi
 # The crate's target directory, so that the dependencies both build are compiled once.
-target_dir="$(scripts/target-dir)"
+target_dir="$(scripts/target-dir.sh)"
 (cd tests/coexist && cargo fmt -- --check)
 cargo clippy --locked --quiet --manifest-path "$manifest" --target-dir "$target_dir" \
   --all-targets -- -D warnings

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The crate with no features, with each feature alone, and with all of them: each combination
-# lints clean (every target) and passes its unit and integration tests. The features come from
-# Cargo.toml's [features] (via `cargo metadata`), so a new feature is covered without editing this.
-# Doc tests run once, with all features, in ./scripts/test.
+# The crate with no features and with each feature alone: each combination lints clean (every
+# target) and passes its unit and integration tests. The features come from Cargo.toml's
+# [features] (via `cargo metadata`), so a new feature is covered without editing this. All
+# features together are .ci/run's `lint` (clippy) and `test` (./scripts/test, doc tests too)
+# stages: run once there, not again here.
 #
 # Usage: scripts/check_features.sh [--list]   (--list: print the combinations and stop)
 set -euo pipefail
@@ -19,12 +20,9 @@ if [ -z "$features" ]; then
   exit 1
 fi
 
-# The cargo arguments of each combination. All features as `--all-features`, the flag of the
-# clippy step and of ./scripts/test: the same artifacts, nothing built again (naming the features
-# instead leaves out `default`, which cargo counts, and builds everything a second time).
+# The cargo arguments of each combination.
 combinations=("--no-default-features")
 for feature in $features; do combinations+=("--no-default-features --features $feature"); done
-combinations+=("--all-features")
 
 if [ "${1:-}" = "--list" ]; then
   for combination in "${combinations[@]}"; do echo "$combination"; done
@@ -35,11 +33,8 @@ for combination in "${combinations[@]}"; do
   read -r -a args <<<"$combination"
   echo "-- $combination"
   cargo clippy "${args[@]}" --all-targets --quiet -- -D warnings
-  lean=()
-  if [ "$combination" != "--all-features" ]; then
-    # Built for this loop alone: the crate and its tests with line tables only, not full debug
-    # info (their linking is most of the loop's time). The dependencies keep their artifacts.
-    lean=(--config 'profile.dev.package.tower-livekit-auth.debug="line-tables-only"')
-  fi
-  cargo test "${args[@]}" "${lean[@]}" --lib --tests --quiet
+  # Built for this loop alone: the crate and its tests with line tables only, not full debug
+  # info (their linking is most of the loop's time). The dependencies keep their artifacts.
+  cargo test "${args[@]}" --config 'profile.dev.package.tower-livekit-auth.debug="line-tables-only"' \
+    --lib --tests --quiet
 done

@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-target=$(scripts/target-dir)
+target=$(scripts/target-dir.sh)
 # The version, and docs.rs's settings: "all-features" and the rustdoc arguments.
 read -r version docsrs_all_features docsrs_rustdoc_args < <(
   cargo metadata --format-version 1 --no-deps | python3 -c '
@@ -62,6 +62,7 @@ status=0
 # The last four: files that tests read at run time (a missing one fails no build).
 for required in Cargo.toml Cargo.lock README.md CHANGELOG.md SECURITY.md LICENSE-MIT \
     LICENSE-APACHE src/lib.rs examples/token.rs examples/server/main.rs tests/support/mod.rs \
+    tests/demo/main.rs \
     tests/fixtures/protocol_enums.json tests/fixtures/token_requests/swift.json \
     tests/regressions/README.md tests/regressions/verify-error-text-copied-into-token; do
   if ! grep -qxF "$required" <<<"$files"; then

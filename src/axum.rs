@@ -66,9 +66,35 @@ use crate::middleware::realm::Realm;
 use crate::middleware::AuthRejection;
 
 /// The rejection of the `Claims` extractor when no [`AuthLayer`](crate::AuthLayer) verified a
-/// token for this request: 401 with `WWW-Authenticate: Bearer realm="livekit"`.
+/// token for this request: 401 with `WWW-Authenticate: Bearer realm="livekit"`, as the layer
+/// itself answers a request without a token.
+///
+/// ```
+/// use http::StatusCode;
+/// use tower_livekit_auth::axum::MissingClaims;
+/// use tower_livekit_auth::middleware::RejectionKind;
+///
+/// fn describe(rejection: &MissingClaims) -> (StatusCode, RejectionKind) {
+///     (rejection.status(), rejection.rejection().kind())
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct MissingClaims(AuthRejection);
+
+impl MissingClaims {
+    /// The HTTP status of the response: 401.
+    #[must_use]
+    pub fn status(&self) -> http::StatusCode {
+        self.0.status()
+    }
+
+    /// The refusal the response carries (and puts in its extensions), as the
+    /// [`AuthLayer`](crate::AuthLayer) would have made it.
+    #[must_use]
+    pub fn rejection(&self) -> &AuthRejection {
+        &self.0
+    }
+}
 
 impl IntoResponse for MissingClaims {
     fn into_response(self) -> Response {
@@ -82,7 +108,11 @@ impl std::fmt::Display for MissingClaims {
     }
 }
 
-impl std::error::Error for MissingClaims {}
+impl std::error::Error for MissingClaims {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Claims {
     type Rejection = MissingClaims;
@@ -146,6 +176,28 @@ mod tests {
             .await
             .expect("body");
         (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn missing_claims_says_its_status_and_carries_the_layers_rejection() {
+        let mut parts = Request::new(()).into_parts().0;
+        let rejection = <Claims as axum_core::extract::FromRequestParts<()>>::from_request_parts(
+            &mut parts,
+            &(),
+        )
+        .await
+        .expect_err("no AuthLayer ran");
+        assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            rejection.rejection().kind(),
+            crate::middleware::RejectionKind::MissingToken
+        );
+        let response = axum_core::response::IntoResponse::into_response(rejection.clone());
+        assert_eq!(response.status(), rejection.status());
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            rejection.rejection().www_authenticate()
+        );
     }
 
     #[tokio::test]

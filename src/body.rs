@@ -1,6 +1,8 @@
 //! Request bodies read whole, with a limit: the token endpoint and the webhook layer read them,
-//! and [`FullBody`] is what they hand on or answer with.
+//! and [`FullBody`] is what they hand on or answer with. Also the text body of a refusal, for the
+//! body types the crate can fill.
 
+use std::any::Any;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -98,6 +100,35 @@ impl Body for FullBody {
     }
 }
 
+/// `text` as a response body of type `B`, for the body types the crate knows how to fill:
+/// `String`, `Vec<u8>`, `Bytes`, [`FullBody`], `http_body_util::Full<Bytes>` and (feature
+/// `axum`) axum's `Body`. `None` for any other type: a middleware generic over its response
+/// body can only ask `B: Default` of it, which gives an empty body, so the type is looked up
+/// instead.
+pub(crate) fn text<B: 'static>(text: String) -> Option<B> {
+    let mut body: Option<B> = None;
+    let slot: &mut dyn Any = &mut body;
+    /// Fills `slot` if it is an `Option` of one of these types, from `text`.
+    macro_rules! fill {
+        ($($body:ty => $make:expr),* $(,)?) => {
+            $(if let Some(slot) = slot.downcast_mut::<Option<$body>>() {
+                *slot = Some($make(text));
+                return body;
+            })*
+        };
+    }
+    fill! {
+        String => |text: String| text,
+        Vec<u8> => String::into_bytes,
+        Bytes => Bytes::from,
+        FullBody => FullBody::from,
+        http_body_util::Full<Bytes> => |text: String| http_body_util::Full::new(Bytes::from(text)),
+    }
+    #[cfg(feature = "axum")]
+    fill! { axum_core::body::Body => axum_core::body::Body::from }
+    body
+}
+
 /// Why a body could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BodyError {
@@ -152,6 +183,28 @@ mod tests {
         assert_eq!(with("100"), Ok(()));
         assert_eq!(with("nonsense"), Ok(()), "the read still counts the bytes");
         assert_eq!(check_declared_length(&HeaderMap::new(), 100), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_text_body_fills_the_body_types_the_crate_knows_and_no_other() {
+        let hello = || String::from("hello");
+        assert_eq!(text::<String>(hello()).as_deref(), Some("hello"));
+        assert_eq!(text::<Vec<u8>>(hello()), Some(b"hello".to_vec()));
+        assert_eq!(text::<Bytes>(hello()), Some(Bytes::from_static(b"hello")));
+        assert_eq!(text::<FullBody>(hello()), Some(FullBody::from("hello")));
+        let full = text::<http_body_util::Full<Bytes>>(hello()).expect("Full");
+        assert_eq!(
+            &full.collect().await.expect("infallible").to_bytes()[..],
+            b"hello"
+        );
+        #[cfg(feature = "axum")]
+        {
+            let body = text::<axum_core::body::Body>(hello()).expect("axum's Body");
+            let bytes = body.collect().await.expect("in memory").to_bytes();
+            assert_eq!(&bytes[..], b"hello");
+        }
+        assert!(text::<http_body_util::Empty<Bytes>>(hello()).is_none());
+        assert!(text::<()>(hello()).is_none());
     }
 
     #[tokio::test]

@@ -4,19 +4,15 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use hmac::{Hmac, Mac};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::mint::AccessToken;
+use crate::jws::{self, HmacSha256};
 
 /// The shortest secret accepted outside [`KeyRing::allowing_weak_secrets`]. LiveKit's generated
 /// secrets are 43 characters; the LiveKit server logs an error below 32.
 pub const MIN_SECRET_LEN: usize = 32;
-
-pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// One API key's secret, and the HMAC state keyed with it, computed once so that verifying a
 /// token never re-derives the key.
@@ -28,11 +24,9 @@ pub(crate) struct Secret {
 
 impl Secret {
     fn new(secret: &str) -> Self {
-        // An HMAC key may have any length, so this cannot fail.
-        let mac = HmacSha256::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!());
         Secret {
             bytes: Zeroizing::new(secret.as_bytes().to_vec()),
-            mac,
+            mac: jws::keyed(secret.as_bytes()),
         }
     }
 
@@ -151,24 +145,6 @@ impl KeyRing {
         self.keys.keys().map(String::as_str)
     }
 
-    /// A token signed by `api_key` with its secret from this ring, for servers that verify and
-    /// mint with the same keys; `None` if the ring has no such key. The secret never leaves
-    /// the crate.
-    ///
-    /// ```
-    /// use tower_livekit_auth::{KeyRing, Verifier};
-    ///
-    /// let keys = KeyRing::new().with_key("APIabcdefg", "somesecretencodedinbase62extendto32bytes")?;
-    /// let token = keys.access_token("APIabcdefg").unwrap().with_identity("bob").to_jwt()?;
-    /// assert_eq!(Verifier::new(keys).verify(&token)?.identity(), "bob");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn access_token(&self, api_key: &str) -> Option<AccessToken> {
-        self.secret(api_key)
-            .map(|secret| AccessToken::new(api_key, secret.bytes()))
-    }
-
     /// A `BTreeMap` rather than a `HashMap`: a ring holds a few keys, and comparing `iss` with
     /// them costs less than SipHashing it on every verification.
     pub(crate) fn secret(&self, api_key: &str) -> Option<&Secret> {
@@ -210,7 +186,8 @@ impl KeyRing {
         let io_error = |err: std::io::Error| KeyError {
             kind: KeyErrorKind::Io,
             api_key: None,
-            detail: Some(format!("cannot read key file {}: {err}", path.display())),
+            detail: Some(format!("cannot read key file {}", path.display())),
+            source: Some(err),
         };
         let metadata = std::fs::metadata(path).map_err(io_error)?;
         check_file_mode(path, &metadata)?;
@@ -221,7 +198,22 @@ impl KeyRing {
     /// Reads the keys from the environment as LiveKit does: `LIVEKIT_KEYS` (YAML text, as the
     /// server reads it), otherwise the SDKs' `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET`.
     pub fn from_env() -> Result<Self, KeyError> {
-        KeyRing::new().with_env_from(|name| std::env::var(name).ok())
+        KeyRing::new().with_env()
+    }
+
+    /// Adds the keys found by [`from_env`](Self::from_env) to this ring: with
+    /// [`allowing_weak_secrets`](Self::allowing_weak_secrets), the way to run on LiveKit's
+    /// development key (`livekit-server --dev`, `devkey: secret`).
+    ///
+    /// ```no_run
+    /// use tower_livekit_auth::KeyRing;
+    ///
+    /// // LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=secret: development only.
+    /// let keys = KeyRing::allowing_weak_secrets().with_env()?;
+    /// # Ok::<(), tower_livekit_auth::KeyError>(())
+    /// ```
+    pub fn with_env(self) -> Result<Self, KeyError> {
+        self.with_env_from(|name| std::env::var(name).ok())
     }
 
     /// Adds the keys found by [`from_env`](Self::from_env) to this ring, reading variables
@@ -262,6 +254,7 @@ fn check_file_mode(path: &Path, metadata: &std::fs::Metadata) -> Result<(), KeyE
         return Err(KeyError {
             kind: KeyErrorKind::InsecureFile,
             api_key: None,
+            source: None,
             detail: Some(format!(
                 "key file {} has mode {mode:03o}, which lets other users read it; \
                  run `chmod 600 {}` (or 640) and start again",
@@ -304,12 +297,25 @@ impl<'de> Deserialize<'de> for YamlPairs {
     }
 }
 
-/// Why a key or a key ring was refused. Never contains a secret.
-#[derive(Debug)]
+/// Why a key or a key ring was refused. Never contains a secret. A key file that cannot be read
+/// keeps the operating system's error as its [`source`](std::error::Error::source).
+///
+/// Its `Debug` carries the message, which says what to do: a `main` that returns
+/// `Result<(), Box<dyn Error>>` prints it (`Error: {err:?}`) as it exits.
+///
+/// ```
+/// use tower_livekit_auth::KeyRing;
+///
+/// let err = KeyRing::from_yaml("devkey: secret").unwrap_err();
+/// let printed = format!("Error: {err:?}");
+/// assert!(printed.starts_with("Error: KeyError { kind: WeakSecret"));
+/// assert!(printed.contains("KeyRing::allowing_weak_secrets()"));
+/// ```
 pub struct KeyError {
     kind: KeyErrorKind,
     api_key: Option<String>,
     detail: Option<String>,
+    source: Option<std::io::Error>,
 }
 
 /// What kind of [`KeyError`] this is.
@@ -344,6 +350,7 @@ impl KeyError {
             kind,
             api_key: api_key.map(str::to_owned),
             detail: None,
+            source: None,
         }
     }
 
@@ -357,6 +364,21 @@ impl KeyError {
     #[must_use]
     pub fn api_key(&self) -> Option<&str> {
         self.api_key.as_deref()
+    }
+}
+
+impl fmt::Debug for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("KeyError");
+        debug.field("kind", &self.kind);
+        if let Some(api_key) = &self.api_key {
+            debug.field("api_key", api_key);
+        }
+        debug.field("message", &self.to_string());
+        if let Some(source) = &self.source {
+            debug.field("source", source);
+        }
+        debug.finish()
     }
 }
 
@@ -396,7 +418,11 @@ impl fmt::Display for KeyError {
     }
 }
 
-impl std::error::Error for KeyError {}
+impl std::error::Error for KeyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|err| err as _)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -408,7 +434,7 @@ mod tests {
     fn key_file_text_is_parsed_and_trimmed() {
         let ring = KeyRing::allowing_weak_secrets()
             .with_yaml("key1: secret1\nkey2: secret2 \r\n\nkey3: secret3")
-            .expect("spec §10 key file parses");
+            .expect("a key file's `key: secret` lines parse");
         assert_eq!(ring.len(), 3);
         assert_eq!(ring.secret("key2").expect("key2").bytes(), b"secret2");
     }
@@ -549,5 +575,10 @@ mod tests {
         std::fs::remove_dir_all(&dir).expect("cleanup");
         let missing = KeyRing::from_file(dir.join("nope")).expect_err("missing");
         assert_eq!(missing.kind(), KeyErrorKind::Io);
+        assert!(missing.to_string().contains("nope"), "{missing}");
+        let cause = std::error::Error::source(&missing)
+            .and_then(|cause| cause.downcast_ref::<std::io::Error>())
+            .expect("the io::Error is the source");
+        assert_eq!(cause.kind(), std::io::ErrorKind::NotFound);
     }
 }

@@ -28,21 +28,65 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # A server
+//!
+//! The README's axum server (the `axum` feature makes [`Claims`] an extractor; besides the
+//! crate it needs `axum` 0.8 and `tokio` with `macros`, `rt-multi-thread` and `net`). It reads
+//! the keys as LiveKit does, from `LIVEKIT_KEYS` or `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET`,
+//! and a `main` that fails prints what to set. On LiveKit's development key (`devkey: secret`)
+//! build the ring with [`KeyRing::allowing_weak_secrets`]`().`[`with_env`](KeyRing::with_env)`()`
+//! instead, for development only.
+//!
+//! ```no_run
+//! # #[cfg(feature = "axum")]
+//! use axum::{routing::get, Router};
+//! # #[cfg(feature = "axum")]
+//! use tower_livekit_auth::{AuthLayer, Claims, KeyRing, RequireLayer, TrackSource, Verifier};
+//!
+//! # #[cfg(feature = "axum")]
+//! async fn whoami(claims: Claims) -> String {
+//!     let camera = claims.can_publish_source(TrackSource::Camera);
+//!     format!("{} in {} (camera: {camera})", claims.identity(), claims.room())
+//! }
+//!
+//! # #[cfg(feature = "axum")]
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // LIVEKIT_KEYS (`key: secret` lines) or LIVEKIT_API_KEY + LIVEKIT_API_SECRET.
+//!     let verifier = Verifier::new(KeyRing::from_env()?);
+//!     let app = Router::new()
+//!         .route("/admin/rooms", get(|| async { "rooms" }).route_layer(RequireLayer::create_rooms()))
+//!         .route("/whoami", get(whoami))
+//!         .route_layer(AuthLayer::new(verifier)); // 401/400/403 per RFC 6750, Claims for handlers
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     axum::serve(listener, app).await?;
+//!     Ok(())
+//! }
+//! # #[cfg(not(feature = "axum"))]
+//! # fn main() {}
+//! ```
+//!
 //! # Map of the crate
 //!
-//! - [`claims`]: the typed token and every permission rule.
+//! Each module builds only on those listed before it, and nothing points back up: a request
+//! flows from [`middleware`] through [`verify`] (keys, then the participant state) to the
+//! [`Claims`] a handler asks.
+//!
+//! - [`claims`]: the typed token and every permission rule; [`limits`]: LiveKit's size limits
+//!   on names, metadata and attributes (with the crate's internal leaves: time, the JWS
+//!   encodings that minting and verification share, the counters of feature `metrics`).
 //! - [`keys`]: [`KeyRing`], read from LiveKit's YAML, a key file or the environment.
-//! - [`limits`]: LiveKit's size limits on names, metadata and attributes.
-//! - [`config`]: LiveKit's own config file (`keys`, `key_file`, `redis`, `limit`) and its
-//!   environment overrides, read as `livekit-server` reads them.
-//! - [`verify`]: [`Verifier`] and [`VerifyError`].
-//! - [`mint`]: [`AccessToken`], minting and refresh.
-//! - [`endpoint`]: the standardized token endpoint that LiveKit frontends call.
-//! - [`webhook`]: verifying LiveKit's webhook requests.
-//! - [`middleware`]: [`AuthLayer`] (verify, put `Claims` in the request) and [`RequireLayer`]
-//!   (enforce a grant on a route).
+//! - [`mint`]: [`AccessToken`], minting, and the minting half of refresh.
 //! - [`state`]: [`ParticipantState`](state::ParticipantState), participant updates and
-//!   revocations after a token is issued.
+//!   revocations after a token is issued, in memory or shared through Redis.
+//! - [`config`]: LiveKit's own config file (`keys`, `key_file`, `redis`, `limit`) and its
+//!   environment overrides, read as `livekit-server` reads them; the key ring and the
+//!   participant state from it in one call each.
+//! - [`verify`]: [`Verifier`] and [`VerifyError`] (and [`Verifier::refresh`]).
+//! - [`middleware`]: [`AuthLayer`] (verify, put `Claims` in the request) and [`RequireLayer`]
+//!   (enforce a grant on a route); [`webhook`]: verifying LiveKit's webhook requests;
+//!   [`endpoint`]: the standardized token endpoint that LiveKit frontends call; [`body`]: the
+//!   in-memory body they answer with.
 //! - `axum` (feature `axum`): `Claims` and `Option<Claims>` as extractors.
 //!
 //! # Features
@@ -72,13 +116,31 @@
 //! 40 ns on the project's machine) would be several percent of a verification, and a
 //! server's own request latency covers it.
 
-#![forbid(unsafe_code)]
-// docs.rs (`[package.metadata.docs.rs]`) builds with every feature and `--cfg docsrs`: each
-// feature-gated item then shows the feature it needs.
+// The lints are in Cargo.toml's `[lints]`. docs.rs (`[package.metadata.docs.rs]`) builds with
+// every feature and `--cfg docsrs`: each feature-gated item then shows the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
-// An authorization answer ignored is the classic bug (`claims.is_room_admin(r);`), and a
-// builder dropped unused configures nothing: every such value must be used.
-#![warn(clippy::must_use_candidate, clippy::return_self_not_must_use)]
+
+/// `get_ref`, `get_mut` and `into_inner` for a middleware whose wrapped service is its field
+/// `inner` of type `S` (in the style of tower-http's services). Defined before the modules, so
+/// that each of them can use it.
+macro_rules! define_inner_service_accessors {
+    () => {
+        /// The wrapped service.
+        pub fn get_ref(&self) -> &S {
+            &self.inner
+        }
+
+        /// The wrapped service, mutably.
+        pub fn get_mut(&mut self) -> &mut S {
+            &mut self.inner
+        }
+
+        /// The wrapped service, unwrapped.
+        pub fn into_inner(self) -> S {
+            self.inner
+        }
+    };
+}
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
@@ -88,8 +150,10 @@ pub mod claims;
 pub mod config;
 mod credentials;
 pub mod endpoint;
+mod jws;
 pub mod keys;
 pub mod limits;
+#[cfg(feature = "metrics")]
 mod metrics;
 pub mod middleware;
 pub mod mint;
@@ -112,3 +176,37 @@ pub use verify::{Verifier, VerifyError, VerifyErrorKind};
 #[cfg(all(doctest, feature = "axum"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+#[cfg(test)]
+mod tests {
+    /// The lines of the first `rust,no_run` block of the README.
+    fn readme_server() -> Vec<&'static str> {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("```rust,no_run\n")
+            .expect("the README's server")
+            + 15;
+        let end = start + readme[start..].find("```").expect("its end");
+        readme[start..end].lines().collect()
+    }
+
+    /// The lines of the first example of these crate docs, without rustdoc's hidden lines.
+    fn front_page_server() -> Vec<&'static str> {
+        include_str!("lib.rs")
+            .lines()
+            .filter_map(|line| {
+                line.strip_prefix("//!")
+                    .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            })
+            .skip_while(|line| *line != "```no_run")
+            .skip(1)
+            .take_while(|line| *line != "```")
+            .filter(|line| !line.starts_with("# ") && *line != "#")
+            .collect()
+    }
+
+    #[test]
+    fn the_front_page_shows_the_readmes_server() {
+        assert_eq!(front_page_server(), readme_server());
+    }
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue, Request, Response};
 use tower::{service_fn, Layer, ServiceExt};
-use tower_livekit_auth::endpoint::{TokenEndpoint, TokenGrant, TokenRequest};
+use tower_livekit_auth::endpoint::{TokenApproval, TokenEndpoint, TokenRequest};
 use tower_livekit_auth::middleware::AuthRejection;
 use tower_livekit_auth::webhook::{body_sha256, WebhookVerifier};
 use tower_livekit_auth::{AccessToken, AuthLayer, KeyRing, Verifier, VideoGrant};
@@ -152,7 +152,7 @@ fn webhook_errors_never_show_the_token_or_body() {
 #[test]
 fn token_endpoint_debug_hides_the_secret() {
     let policy = |_: http::request::Parts, r: TokenRequest| async move {
-        Ok(TokenGrant::from_request(&r, "x"))
+        Ok(TokenApproval::from_request(&r, "x"))
     };
     let endpoint = TokenEndpoint::new(&Verifier::new(keys()), KEY, "ws://127.0.0.1", policy)
         .expect("endpoint");

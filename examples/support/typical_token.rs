@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use tower_livekit_auth::{AccessToken, KeyError, KeyRing, MintError, TrackSource, VideoGrant};
 
-/// The API key the generated tokens are signed with (`scripts/load_wrk.sh` starts the demo
+/// The API key the generated tokens are signed with (`benches/compare/scripts/load_wrk.sh` starts the demo
 /// server with it).
 pub(crate) const KEY: &str = "APIbenchhttp01";
 /// Its secret: public, for benchmarks only.

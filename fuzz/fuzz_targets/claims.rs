@@ -7,7 +7,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;
-use tower_livekit_auth::verify::decode_unverified;
+use tower_livekit_auth::verify::dangerous::decode_unverified;
 use tower_livekit_auth::Claims;
 
 fuzz_target!(|data: &[u8]| {

@@ -42,7 +42,7 @@ use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, StatusCode};
 use libfuzzer_sys::fuzz_target;
 use tower_livekit_auth::body::FullBody;
-use tower_livekit_auth::endpoint::{TokenEndpoint, TokenGrant, TokenRefusal, TokenRequest};
+use tower_livekit_auth::endpoint::{TokenEndpoint, TokenApproval, TokenRefusal, TokenRequest};
 use tower_livekit_auth::{
     AccessToken, KeyRing, MintErrorKind, RoomConfiguration, Verifier, VideoGrant,
 };
@@ -114,8 +114,8 @@ impl PolicyChoice {
     }
 
     /// The grant the policy answers with, built with the endpoint's API.
-    fn grant(&self, request: &TokenRequest) -> TokenGrant {
-        let mut grant = TokenGrant::from_request(request, self.identity_for(request));
+    fn grant(&self, request: &TokenRequest) -> TokenApproval {
+        let mut grant = TokenApproval::from_request(request, self.identity_for(request));
         if let Some(video) = self.video_for(request) {
             grant = grant.with_video_grant(video);
         }
@@ -391,7 +391,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let limit = input
         .body_limit
-        .unwrap_or(tower_livekit_auth::endpoint::DEFAULT_BODY_LIMIT);
+        .unwrap_or(tower_livekit_auth::endpoint::DEFAULT_TOKEN_REQUEST_BODY_LIMIT);
 
     let len = input.body.len() as u64;
     let declared = match input.content_length {

@@ -20,7 +20,7 @@ fn is_token_material(segment: &str) -> bool {
 
 fuzz_target!(|data: &[u8]| {
     let ring = KeyRing::new().with_key(KEY, SECRET).expect("strong secret");
-    // The spec vectors' time, and no length limit so the parser sees every input.
+    // The test vectors' time, and no length limit so the parser sees every input.
     let now = UNIX_EPOCH + Duration::from_secs(1_700_000_100);
     let token = String::from_utf8_lossy(data);
     for verifier in [

@@ -152,8 +152,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The target's own reading of the webhook token (spec §8: the bare token, a `Bearer ` prefix
-/// tolerated), verified with the layer's verifier, with a `sha256` claim.
+/// The target's own reading of the webhook token (LiveKit sends the bare token in
+/// `Authorization`; a `Bearer ` prefix is tolerated), verified with the layer's verifier, with a `sha256` claim.
 fn accepted_token(headers: &HeaderMap, verifier: &Verifier) -> Option<Claims> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let value = values.next()?.as_bytes();
@@ -188,7 +188,7 @@ fuzz_target!(|data: &[u8]| {
     let mode = auth & 15;
     let bearer = auth & 128 != 0;
     let body_limit = (limit >= 128).then(|| 4 * usize::from(limit - 128));
-    let limit = body_limit.unwrap_or(tower_livekit_auth::webhook::DEFAULT_BODY_LIMIT);
+    let limit = body_limit.unwrap_or(tower_livekit_auth::webhook::DEFAULT_WEBHOOK_BODY_LIMIT);
 
     let now = UNIX_EPOCH + Duration::from_secs(NOW_SECONDS);
     let ring = KeyRing::new()

@@ -1,9 +1,11 @@
 //! The wire form of a token's payload, and the one-pass parser that reads it.
 //!
 //! The parser is hand-written over serde's `MapAccess` (rather than derived) for three reasons:
-//! it refuses a payload that repeats any key it reads (two `exp`: refuse rather than pick one,
-//! spec §1); it names the claim whose value is wrong, without allocating; and it reads `null`
-//! as absent for every key.
+//! it refuses a payload that repeats any key it reads (two `exp`: refused rather than one picked,
+//! so that no two readers of the same token can see different values; the server's Go
+//! `encoding/json` keeps the last); it names the claim whose value is wrong, without
+//! allocating; and it reads `null` as absent for every key, as Go's `encoding/json` leaves a
+//! field unset for `null`.
 
 use std::cell::Cell;
 use std::fmt;

@@ -25,9 +25,10 @@ impl NumericDate {
         self.0
     }
 
-    /// Whole seconds, truncated toward zero: the value the LiveKit server compares. Its go-jose
-    /// reads a NumericDate into an `int64` (spec §1), so `exp: 1700000000.9` expires exactly as
-    /// `exp: 1700000000` does, and `nbf: -0.5` is 0.
+    /// Whole seconds, truncated toward zero: the value the LiveKit server compares. It reads a
+    /// NumericDate at one-second precision (golang-jwt's `TimePrecision`, as `livekit/protocol`'s
+    /// `auth/verifier.go` uses it; go-jose before it read an `int64`), so
+    /// `exp: 1700000000.9` expires exactly as `exp: 1700000000` does. Here `nbf: -0.5` is 0.
     pub(crate) fn seconds(self) -> i64 {
         self.0.trunc() as i64
     }

@@ -1,5 +1,9 @@
 //! The typed token: [`Claims`] and its grants. Every permission rule of the LiveKit server
-//! lives here (spec §3), so that a handler asks a question instead of reading raw fields.
+//! lives here, so that a handler asks a question instead of reading raw fields: the grants'
+//! getters of `livekit/protocol`'s `auth/grants.go` (publish and subscribe allowed when unset,
+//! `canPublishSources` matched exactly) and the checks of `livekit-server`'s
+//! `pkg/service/auth.go` (`EnsureJoinPermission`, `EnsureAdminPermission` of the grant's own
+//! room, ...).
 
 mod attributes;
 mod data;
@@ -37,12 +41,16 @@ static NO_ATTRIBUTES: Attributes = Attributes::new();
 ///
 /// A [`Verifier`](crate::Verifier) produces them; the [`AuthLayer`](crate::AuthLayer) puts them
 /// in the request extensions. The permission methods apply the LiveKit server's rules exactly
-/// (spec §3) and never grant more than the server would: without a `video` claim every room
-/// permission is `false`.
+/// (see the [module docs](self)) and never grant more than the server would: without a
+/// `video` claim every room permission is `false`.
 ///
 /// `Claims` keep every claim as the token had it, and serialize back to the same JSON (an
 /// explicit `false` stays, an unset grant stays unset; `roomConfig` is written in camelCase).
 /// Cloning is cheap: the claims sit behind an [`Arc`].
+///
+/// **Deserializing `Claims` verifies nothing.** Any JSON becomes `Claims` that way (as in the
+/// example below, for tests and tools); only the ones a [`Verifier`](crate::Verifier) hands out
+/// were signed by a key of its ring. Never decide on claims read any other way.
 ///
 /// ```
 /// use tower_livekit_auth::{Claims, TrackSource};

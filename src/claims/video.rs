@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::sources::PublishSources;
 use super::TrackSource;
 
-/// The `video` claim: what the participant may do in rooms (spec §3).
+/// The `video` claim: what the participant may do in rooms (LiveKit's `VideoGrant`, in
+/// `livekit/protocol`'s `auth/grants.go`).
 ///
 /// Every field is optional and kept exactly as the token had it: unset is "absent" and is not
 /// serialized, an explicit `false` stays one. The fields are read only through methods that

@@ -5,7 +5,7 @@
 //! `participant_name`, `participant_metadata`, `participant_attributes` and `room_config`
 //! (snake_case inner keys, as the JS client sends them; camelCase works too). The application's
 //! [`TokenPolicy`] sees the request head (for its own authentication headers) and the parsed
-//! request, and answers with a [`TokenGrant`] or a [`TokenRefusal`]. The endpoint mints the
+//! request, and answers with a [`TokenApproval`] or a [`TokenRefusal`]. The endpoint mints the
 //! token with the current secret of its API key (it follows [`Verifier::rotate`]), at the
 //! verifier's time (an injected clock included), and answers
 //! `201 {"server_url": ..., "participant_token": ...}` with `Cache-Control: no-store`;
@@ -23,7 +23,7 @@
 //!    read; a body that turns out longer: 413;
 //! 5. malformed JSON or wrong types: 400;
 //! 6. the policy's refusal;
-//! 7. `room_config.egress` without [`TokenGrant::allow_egress`]: 403 (it would let a client
+//! 7. `room_config.egress` without [`TokenApproval::allow_egress`]: 403 (it would let a client
 //!    order recordings at the operator's cost);
 //! 8. a token longer than the verifier accepts (large metadata or attributes): 400
 //!    `token_too_long`, so the endpoint never hands out a token its own verifier refuses.
@@ -33,7 +33,7 @@
 //! use http_body_util::BodyExt;
 //! use tower::ServiceExt;
 //! use tower_livekit_auth::body::FullBody;
-//! use tower_livekit_auth::endpoint::{TokenEndpoint, TokenGrant, TokenRefusal, TokenRequest};
+//! use tower_livekit_auth::endpoint::{TokenEndpoint, TokenApproval, TokenRefusal, TokenRequest};
 //! use tower_livekit_auth::{KeyRing, Verifier, VideoGrant};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -42,7 +42,7 @@
 //! let verifier = Verifier::new(keys);
 //! let policy = |_head: http::request::Parts, request: TokenRequest| async move {
 //!     let room = request.room_name.clone().unwrap_or_else(|| "lobby".into());
-//!     Ok(TokenGrant::from_request(&request, "user-42")
+//!     Ok(TokenApproval::from_request(&request, "user-42")
 //!         .with_video_grant(VideoGrant::join(room))
 //!         .accept_agent_dispatch())
 //! };
@@ -72,7 +72,7 @@
 //! # }
 //! ```
 
-mod grant;
+mod policy;
 mod request;
 
 use std::convert::Infallible;
@@ -88,8 +88,8 @@ use http_body::Body;
 use serde::Serialize;
 use tower_service::Service;
 
-pub use grant::{TokenGrant, TokenPolicy, TokenRefusal};
-pub use request::TokenRequest;
+pub use self::policy::{TokenApproval, TokenPolicy, TokenRefusal};
+pub use self::request::TokenRequest;
 
 use crate::body::{check_declared_length, read_limited, BodyError, FullBody};
 use crate::claims::Object;
@@ -97,7 +97,7 @@ use crate::mint::{MintError, MintErrorKind};
 use crate::verify::Verifier;
 
 /// The default limit on the request body: 64 KiB.
-pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+pub const DEFAULT_TOKEN_REQUEST_BODY_LIMIT: usize = 64 * 1024;
 
 type HeadCheck = dyn Fn(&http::request::Parts) -> Result<(), TokenRefusal> + Send + Sync;
 
@@ -164,7 +164,7 @@ impl<P: TokenPolicy> TokenEndpoint<P> {
                 policy,
             }),
             limits: Limits {
-                body_limit: DEFAULT_BODY_LIMIT,
+                body_limit: DEFAULT_TOKEN_REQUEST_BODY_LIMIT,
                 head_check: None,
             },
         })
@@ -266,16 +266,16 @@ impl<P: TokenPolicy> Shared<P> {
                 return error(StatusCode::BAD_REQUEST, "invalid_request", &message);
             }
         };
-        let grant = match self.policy.decide(head, token_request).await {
-            Ok(grant) => grant,
+        let approval = match self.policy.decide(head, token_request).await {
+            Ok(approval) => approval,
             Err(refusal) => return refused(&refusal),
         };
-        self.mint(grant)
+        self.mint(approval)
     }
 
-    /// Signs `grant` with the current secret of the endpoint's key.
-    fn mint(&self, grant: TokenGrant) -> Response<FullBody> {
-        if grant.asks_for_egress() && !grant.allow_egress {
+    /// Signs `approval` with the current secret of the endpoint's key.
+    fn mint(&self, approval: TokenApproval) -> Response<FullBody> {
+        if approval.asks_for_egress() && !approval.allow_egress {
             return error(
                 StatusCode::FORBIDDEN,
                 "egress_not_allowed",
@@ -294,7 +294,7 @@ impl<P: TokenPolicy> Shared<P> {
                 "the token service cannot sign tokens right now; try again later",
             );
         };
-        let token = match grant
+        let token = match approval
             .token
             .signed_like(&signer)
             .to_jwt_at(self.verifier.now())
@@ -366,7 +366,7 @@ fn too_large() -> Response<FullBody> {
     )
 }
 
-/// A grant the policy built that cannot be minted. A join without an identity or a room is
+/// An approval the policy built that cannot be minted. A join without an identity or a room is
 /// what a policy passing the request's empty fields through produces: the client is told
 /// which field to send. Anything else is the server's own fault, and the client hears only
 /// that (the `MintError` goes to the log, never into the body).
@@ -384,7 +384,7 @@ fn mint_failed(err: MintError) -> Response<FullBody> {
         ),
         _ => {
             #[cfg(feature = "tracing")]
-            tracing::error!(error = %err, "token endpoint: the policy's grant cannot be minted");
+            tracing::error!(error = %err, "token endpoint: the policy's approval cannot be minted");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",

@@ -6,9 +6,10 @@ use serde::{Deserialize, Deserializer};
 
 use crate::claims::{Object, RoomConfiguration};
 
-/// The JSON a frontend's endpoint `TokenSource` sends (spec §9). Every field is optional; `{}`
-/// is valid. Every field is the client's own choice: a [`TokenPolicy`](super::TokenPolicy)
-/// decides what of it goes into the token ([`TokenGrant`](super::TokenGrant)'s `accept_*`).
+/// The JSON a frontend's endpoint `TokenSource` sends: LiveKit's `TokenSourceRequest`
+/// (`livekit/protocol`'s `protobufs/livekit_token_source.proto`; LiveKit's docs, "Endpoint token
+/// generation"). Every field is optional; `{}` is valid. Every field is the client's own choice: a [`TokenPolicy`](super::TokenPolicy)
+/// decides what of it goes into the token ([`TokenApproval`](super::TokenApproval)'s `accept_*`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct TokenRequest {

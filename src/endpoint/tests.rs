@@ -23,7 +23,7 @@ fn verifier() -> Verifier {
 async fn strict_policy(
     _: http::request::Parts,
     request: TokenRequest,
-) -> Result<TokenGrant, TokenRefusal> {
+) -> Result<TokenApproval, TokenRefusal> {
     if request.room_name.as_deref() == Some("vip") {
         return Err(TokenRefusal::forbidden("not on the list"));
     }
@@ -32,7 +32,7 @@ async fn strict_policy(
         .clone()
         .unwrap_or_else(|| "guest".into());
     let room = request.room_name.clone().unwrap_or_else(|| "lobby".into());
-    Ok(TokenGrant::from_request(&request, identity).with_video_grant(VideoGrant::join(room)))
+    Ok(TokenApproval::from_request(&request, identity).with_video_grant(VideoGrant::join(room)))
 }
 
 fn endpoint() -> TokenEndpoint<impl TokenPolicy> {
@@ -102,7 +102,7 @@ async fn the_client_chooses_nothing_but_the_name_unless_the_policy_accepts_it() 
 #[tokio::test]
 async fn each_accept_puts_exactly_its_field_into_the_token() {
     let policy = |_: http::request::Parts, request: TokenRequest| async move {
-        Ok(TokenGrant::from_request(&request, "u1")
+        Ok(TokenApproval::from_request(&request, "u1")
             .with_video_grant(VideoGrant::join("support"))
             .accept_metadata()
             .accept_attributes()
@@ -138,7 +138,7 @@ async fn each_accept_puts_exactly_its_field_into_the_token() {
     );
 
     let whole = |_: http::request::Parts, request: TokenRequest| async move {
-        Ok(TokenGrant::from_request(&request, "u1").accept_room_config())
+        Ok(TokenApproval::from_request(&request, "u1").accept_room_config())
     };
     let endpoint = TokenEndpoint::new(&verifier(), KEY, "ws://x", whole).expect("endpoint");
     let (_, json) = post(endpoint, FULL_REQUEST).await;
@@ -227,7 +227,7 @@ async fn egress_is_refused_unless_the_policy_allows_it() {
     let body = r#"{"room_config":{"egress":{"room":{"file_outputs":[]}}}}"#;
     let accepting = |allow: bool| {
         move |_: http::request::Parts, request: TokenRequest| async move {
-            let grant = TokenGrant::from_request(&request, "recorder").accept_room_config();
+            let grant = TokenApproval::from_request(&request, "recorder").accept_room_config();
             Ok(if allow { grant.allow_egress() } else { grant })
         }
     };
@@ -373,7 +373,7 @@ async fn the_endpoint_follows_key_rotation() {
 #[tokio::test]
 async fn the_endpoint_never_mints_a_token_its_verifier_refuses() {
     let policy = |_: http::request::Parts, request: TokenRequest| async move {
-        Ok(TokenGrant::from_request(&request, "u")
+        Ok(TokenApproval::from_request(&request, "u")
             .accept_metadata()
             .accept_attributes())
     };
@@ -404,7 +404,7 @@ async fn the_endpoint_never_mints_a_token_its_verifier_refuses() {
 async fn a_grant_that_cannot_be_minted_never_shows_the_mint_error() {
     let policy = |_: http::request::Parts, request: TokenRequest| async move {
         let room = request.room_name.clone().unwrap_or_default();
-        let grant = TokenGrant::new("u").with_video_grant(VideoGrant::join(room));
+        let grant = TokenApproval::new("u").with_video_grant(VideoGrant::join(room));
         Ok(if request.participant_name.is_some() {
             grant.with_ttl(Duration::MAX)
         } else {

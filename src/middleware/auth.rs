@@ -9,11 +9,12 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::extract::find_token;
+use super::extract::{find_token, has_query_token, TokenLocation};
+use super::future::ResponseFuture;
 use super::realm::Realm;
 use super::refresh::RefreshHeader;
-use super::rejection::respond;
-use super::{AuthRejection, DefaultRejection, OnRejection, ResponseFuture, TokenLocation};
+use super::rejection::AuthRejection;
+use super::response::{respond, DefaultRejection, OnRejection};
 use crate::claims::Claims;
 use crate::verify::Verifier;
 
@@ -183,20 +184,7 @@ pub struct Auth<S, H = DefaultRejection> {
 }
 
 impl<S, H> Auth<S, H> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The wrapped service, unwrapped.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    define_inner_service_accessors!();
 }
 
 impl Config {
@@ -211,6 +199,11 @@ impl Config {
         let Some(token) = token else {
             return if !self.required {
                 Ok(None)
+            } else if self.location == TokenLocation::Header
+                && has_query_token(request.uri().query())
+            {
+                // The token is where this route does not look: say so, rather than "missing".
+                Err(AuthRejection::missing_query_token_ignored(&self.realm))
             } else {
                 Err(AuthRejection::missing(&self.realm))
             };

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use http::HeaderMap;
 
 use crate::credentials::{authorization, bearer, MalformedCredentials};
-use crate::metrics::Source;
+use crate::verify::Source;
 
 /// Where a token may come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -162,6 +162,13 @@ fn is_b64token_body_byte(b: u8) -> bool {
         | (b == b'~')
         | (b == b'+')
         | (b == b'/')
+}
+
+/// Whether `query` has an `access_token` parameter at all (where the layer does not read it).
+pub(crate) fn has_query_token(query: Option<&str>) -> bool {
+    query.is_some_and(|query| {
+        form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "access_token")
+    })
 }
 
 fn query_token(query: &str) -> Result<Option<Cow<'_, str>>, MalformedCredentials> {

@@ -5,8 +5,9 @@
 //! Status codes follow RFC 6750 (gRPC calls get gRPC statuses, see [below](#grpc)): no token → 401 with `WWW-Authenticate: Bearer realm=...`; a bad
 //! token → 401 `error="invalid_token"`; a malformed `Authorization` header → 400
 //! `error="invalid_request"`; a valid token lacking a grant → 403 `error="insufficient_scope"`.
-//! Every rejection carries its [`AuthRejection`] in the response extensions; neither the
-//! response nor the log ever contains the token or a secret.
+//! Every rejection carries its [`AuthRejection`] in the response extensions and, by default,
+//! its reason as a short text body (see [`AuthRejection::to_response`]); neither the response
+//! nor the log ever contains the token or a secret.
 //!
 //! # gRPC
 //!
@@ -62,22 +63,29 @@
 mod auth;
 mod extract;
 mod future;
+mod head;
+mod metrics;
 pub(crate) mod realm;
 mod redact;
 mod refresh;
 mod rejection;
 mod require;
+mod requirement;
+mod response;
 mod room;
 
+pub use self::auth::{Auth, AuthLayer};
+pub use self::extract::{extract_token, TokenLocation};
+pub use self::future::ResponseFuture;
+pub use self::head::RequestHead;
+pub use self::realm::DEFAULT_REALM;
+pub use self::redact::RedactedUri;
+pub use self::rejection::{AuthRejection, RejectionKind};
+pub use self::require::{Require, RequireLayer};
+pub use self::requirement::{Custom, RequiredGrant, Requirement, RoomAdmin};
+pub use self::response::{DefaultRejection, OnRejection};
+pub use self::room::RoomFrom;
 pub use crate::credentials::MalformedCredentials;
-pub use auth::{Auth, AuthLayer};
-pub use extract::{extract_token, TokenLocation};
-pub use future::ResponseFuture;
-pub use realm::DEFAULT_REALM;
-pub use redact::RedactedUri;
-pub use rejection::{AuthRejection, DefaultRejection, OnRejection, RejectionKind};
-pub use require::{Custom, Grant, RequestHead, Require, RequireLayer, Requirement, RoomAdmin};
-pub use room::RoomFrom;
 
 #[cfg(test)]
 mod tests;

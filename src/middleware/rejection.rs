@@ -8,19 +8,20 @@ use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use super::realm::Realm;
-use super::MalformedCredentials;
+use crate::credentials::MalformedCredentials;
 use crate::verify::{VerifyError, VerifyErrorKind};
 
 /// Why the [`AuthLayer`](super::AuthLayer) or a [`RequireLayer`](super::RequireLayer) refused a
 /// request.
 ///
 /// It rides in the extensions of the rejection response, so outer layers and tests can read it,
-/// and an [`OnRejection`] handler gets it to build its own response (JSON, twirp, ...). Its
+/// and an [`OnRejection`](super::OnRejection) handler gets it to build its own response (JSON, twirp, ...). Its
 /// `Display` never contains the token or a secret.
 ///
 /// It also knows whether the refused request was a gRPC call ([`is_grpc`](Self::is_grpc)), so
-/// that [`to_response`](Self::to_response) answers the way the client understands.
-#[derive(Clone, Debug)]
+/// that [`to_response`](Self::to_response) answers the way the client understands. Its `Debug`
+/// carries its message, so that a `main` that returns it says what went wrong.
+#[derive(Clone)]
 pub struct AuthRejection {
     reason: Reason,
     realm: Realm,
@@ -31,6 +32,8 @@ pub struct AuthRejection {
 #[derive(Clone, Debug)]
 enum Reason {
     Missing,
+    /// No token where this route reads one, but one in `?access_token=`, which it does not.
+    MissingQueryTokenIgnored,
     Malformed(MalformedCredentials),
     Invalid(VerifyError),
     Insufficient(&'static str),
@@ -79,6 +82,16 @@ impl AuthRejection {
         }
     }
 
+    /// [`missing`](Self::missing), for a request whose token is in `?access_token=` where the
+    /// layer reads the header only: the refusal says so.
+    pub(crate) fn missing_query_token_ignored(realm: &Realm) -> Self {
+        AuthRejection {
+            reason: Reason::MissingQueryTokenIgnored,
+            realm: realm.clone(),
+            grpc: false,
+        }
+    }
+
     pub(crate) fn malformed(err: MalformedCredentials, realm: &Realm) -> Self {
         AuthRejection {
             reason: Reason::Malformed(err),
@@ -114,7 +127,7 @@ impl AuthRejection {
     #[must_use]
     pub fn kind(&self) -> RejectionKind {
         match self.reason {
-            Reason::Missing => RejectionKind::MissingToken,
+            Reason::Missing | Reason::MissingQueryTokenIgnored => RejectionKind::MissingToken,
             Reason::Malformed(_) => RejectionKind::MalformedRequest,
             Reason::Invalid(err) if err.kind() == VerifyErrorKind::StateUnavailable => {
                 RejectionKind::Unavailable
@@ -224,17 +237,34 @@ impl AuthRejection {
         HeaderValue::try_from(value).unwrap_or(HeaderValue::from_static("Bearer"))
     }
 
-    /// The default response, with an empty body and this rejection in the extensions:
+    /// The default response, with this rejection in the extensions:
     ///
-    /// - plain HTTP: the [`status`](Self::status) and the
-    ///   [`WWW-Authenticate`](Self::www_authenticate) challenge;
+    /// - plain HTTP: the [`status`](Self::status), the
+    ///   [`WWW-Authenticate`](Self::www_authenticate) challenge (`Retry-After` for
+    ///   [`RejectionKind::Unavailable`]), and the reason as a short `text/plain` body (the
+    ///   words of the challenge's `error_description`, so that `curl` without `-i` shows why).
+    ///   The body is written when `B` is one the crate can fill: `String`, `Vec<u8>`, `Bytes`,
+    ///   `http_body_util::Full<Bytes>`, [`FullBody`](crate::body::FullBody), and axum's `Body`
+    ///   with the `axum` feature; any other body type gets an empty body (an
+    ///   [`OnRejection`](super::OnRejection) of its own can write one);
     /// - a gRPC call ([`is_grpc`](Self::is_grpc)): a trailers-only gRPC response, that is
     ///   status 200 with `content-type: application/grpc`, `grpc-status`
     ///   ([`grpc_status`](Self::grpc_status)) and `grpc-message`
-    ///   ([`grpc_message`](Self::grpc_message)), which gRPC clients report as the call's status.
-    pub fn to_response<B: Default>(&self) -> Response<B> {
-        let mut response = Response::new(B::default());
+    ///   ([`grpc_message`](Self::grpc_message)), which gRPC clients report as the call's status,
+    ///   and an empty body.
+    pub fn to_response<B: Default + 'static>(&self) -> Response<B> {
+        let text = (!self.grpc)
+            .then(|| crate::body::text(format!("{self}\n")))
+            .flatten();
+        let has_text = text.is_some();
+        let mut response = Response::new(text.unwrap_or_default());
         let headers = response.headers_mut();
+        if has_text {
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+        }
         if self.grpc {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
             let status = match self.grpc_status() {
@@ -297,10 +327,25 @@ pub(crate) fn is_grpc_request(headers: &HeaderMap) -> bool {
         && matches!(value.get(GRPC.len()), None | Some(b'+' | b';'))
 }
 
+impl fmt::Debug for AuthRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthRejection")
+            .field("kind", &self.kind())
+            .field("message", &self.to_string())
+            .field("realm", &self.realm.as_str())
+            .field("grpc", &self.grpc)
+            .finish()
+    }
+}
+
 impl fmt::Display for AuthRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.reason {
             Reason::Missing => f.write_str("missing bearer token"),
+            Reason::MissingQueryTokenIgnored => f.write_str(
+                "missing bearer token: send it as `Authorization: Bearer <token>`; this route \
+                 does not read ?access_token= (query tokens are off)",
+            ),
             Reason::Malformed(err) => write!(f, "malformed credentials: {err}"),
             Reason::Invalid(err) => write!(f, "{err}"),
             Reason::Insufficient(grant) => {
@@ -321,68 +366,6 @@ impl std::error::Error for AuthRejection {
             _ => None,
         }
     }
-}
-
-/// Builds the response for a refused request. The default, [`DefaultRejection`], answers with
-/// [`AuthRejection::to_response`]; any `Fn(&AuthRejection) -> Response<B>` works too, for a JSON
-/// or twirp error body (ask [`AuthRejection::is_grpc`] first if gRPC calls pass through: they
-/// need `to_response`'s gRPC form). Whatever it returns, the middleware adds the rejection to the
-/// response's extensions.
-pub trait OnRejection<B> {
-    /// The response for `rejection`.
-    fn on_rejection(&self, rejection: &AuthRejection) -> Response<B>;
-}
-
-/// The default [`OnRejection`]: [`AuthRejection::to_response`], so status and
-/// `WWW-Authenticate` with an empty body, or the gRPC status for a gRPC call.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct DefaultRejection;
-
-impl<B: Default> OnRejection<B> for DefaultRejection {
-    fn on_rejection(&self, rejection: &AuthRejection) -> Response<B> {
-        rejection.to_response()
-    }
-}
-
-impl<B, F> OnRejection<B> for F
-where
-    F: Fn(&AuthRejection) -> Response<B>,
-{
-    fn on_rejection(&self, rejection: &AuthRejection) -> Response<B> {
-        self(rejection)
-    }
-}
-
-/// Runs `handler`, makes sure the rejection is in the response's extensions, and emits the
-/// `tracing` event (feature `tracing`).
-/// `headers` are the refused request's (they tell whether it is a gRPC call); `api_key` is the
-/// verified API key, when the token was valid (insufficient scope).
-pub(crate) fn respond<B, H: OnRejection<B>>(
-    handler: &H,
-    rejection: AuthRejection,
-    headers: &HeaderMap,
-    api_key: Option<&str>,
-) -> Response<B> {
-    let rejection = rejection.for_request(headers);
-    crate::metrics::rejection(rejection.kind());
-    // `debug`, not `info`: a flood of bad tokens must not become a flood of log lines. What a
-    // refusal says is in the response and its `AuthRejection`; count them with metrics.
-    #[cfg(feature = "tracing")]
-    tracing::debug!(
-        kind = ?rejection.kind(),
-        reason = rejection.verify_error().map(|e| e.kind().as_str()),
-        grant = rejection.required_grant(),
-        api_key,
-        "LiveKit token refused: {rejection}"
-    );
-    #[cfg(not(feature = "tracing"))]
-    let _ = api_key;
-    let mut response = handler.on_rejection(&rejection);
-    // The default handler has put it there already; a custom one may not have.
-    if response.extensions().get::<AuthRejection>().is_none() {
-        response.extensions_mut().insert(rejection);
-    }
-    response
 }
 
 #[cfg(test)]
@@ -472,7 +455,7 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_http_rejection_keeps_rfc_6750() {
+    fn a_plain_http_rejection_keeps_rfc_6750_and_says_why_in_its_body() {
         for (rejection, _) in rejections() {
             // gRPC-Web is plain HTTP to the layers (see `is_grpc`).
             let rejection = rejection.for_request(&headers(Some("application/grpc-web+proto")));
@@ -483,7 +466,21 @@ mod tests {
             let headers = response.headers();
             assert_eq!(headers[WWW_AUTHENTICATE], rejection.www_authenticate());
             assert!(headers.get("grpc-status").is_none());
-            assert!(headers.get(CONTENT_TYPE).is_none());
+            assert_eq!(headers[CONTENT_TYPE], "text/plain; charset=utf-8");
+            assert_eq!(response.body(), &format!("{rejection}\n"));
+        }
+    }
+
+    #[test]
+    fn a_body_type_the_crate_cannot_fill_gets_an_empty_body_and_no_content_type() {
+        for (rejection, _) in rejections() {
+            let response: Response<http_body_util::Empty<bytes::Bytes>> = rejection.to_response();
+            assert_eq!(response.status(), rejection.status());
+            assert!(response.headers().get(CONTENT_TYPE).is_none());
+            assert_eq!(
+                response.headers()[WWW_AUTHENTICATE],
+                rejection.www_authenticate()
+            );
         }
     }
 

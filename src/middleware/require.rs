@@ -2,166 +2,18 @@
 
 use std::task::{Context, Poll};
 
-use http::{Extensions, HeaderMap, Method, Request, Response, Uri};
+use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::future::ResponseFuture;
+use super::head::RequestHead;
 use super::realm::Realm;
-use super::rejection::respond;
-use super::{AuthRejection, DefaultRejection, OnRejection, ResponseFuture, RoomFrom};
+use super::rejection::AuthRejection;
+use super::requirement::{Custom, RequiredGrant, Requirement, RoomAdmin};
+use super::response::{respond, DefaultRejection, OnRejection};
+use super::room::RoomFrom;
 use crate::claims::{Claims, TrackSource};
-
-/// The parts of a request a [`Requirement`] may look at: everything but the body.
-#[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
-pub struct RequestHead<'a> {
-    method: &'a Method,
-    uri: &'a Uri,
-    headers: &'a HeaderMap,
-    extensions: &'a Extensions,
-}
-
-impl<'a> RequestHead<'a> {
-    /// The head of `request`.
-    pub fn from_request<B>(request: &'a Request<B>) -> Self {
-        RequestHead {
-            method: request.method(),
-            uri: request.uri(),
-            headers: request.headers(),
-            extensions: request.extensions(),
-        }
-    }
-
-    /// The head of a request already split into `parts`.
-    pub fn from_parts(parts: &'a http::request::Parts) -> Self {
-        RequestHead {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            extensions: &parts.extensions,
-        }
-    }
-
-    /// The method.
-    #[must_use]
-    pub fn method(&self) -> &'a Method {
-        self.method
-    }
-
-    /// The URI (path and query).
-    #[must_use]
-    pub fn uri(&self) -> &'a Uri {
-        self.uri
-    }
-
-    /// The headers.
-    #[must_use]
-    pub fn headers(&self) -> &'a HeaderMap {
-        self.headers
-    }
-
-    /// The extensions (axum's `MatchedPath` is there, for instance).
-    #[must_use]
-    pub fn extensions(&self) -> &'a Extensions {
-        self.extensions
-    }
-}
-
-/// A rule over verified claims and the request.
-pub trait Requirement {
-    /// Whether `claims` may make this request.
-    fn allows(&self, claims: &Claims, request: &RequestHead<'_>) -> bool;
-
-    /// The grant's name, for the rejection (`"roomCreate"`, `"roomAdmin"`, ...).
-    fn grant(&self) -> &'static str;
-}
-
-/// The ready-made requirements of [`RequireLayer`]'s constructors.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Grant {
-    /// [`Claims::can_join`].
-    Join,
-    /// [`Claims::can_create_rooms`].
-    CreateRooms,
-    /// [`Claims::can_list_rooms`].
-    ListRooms,
-    /// [`Claims::can_record`].
-    Record,
-    /// [`Claims::is_ingress_admin`].
-    IngressAdmin,
-    /// [`Claims::is_sip_admin`].
-    SipAdmin,
-    /// [`Claims::can_make_sip_calls`].
-    SipCall,
-    /// [`Claims::can_publish_source`].
-    Publish(TrackSource),
-}
-
-impl Requirement for Grant {
-    fn allows(&self, claims: &Claims, _: &RequestHead<'_>) -> bool {
-        match *self {
-            Grant::Join => claims.can_join(),
-            Grant::CreateRooms => claims.can_create_rooms(),
-            Grant::ListRooms => claims.can_list_rooms(),
-            Grant::Record => claims.can_record(),
-            Grant::IngressAdmin => claims.is_ingress_admin(),
-            Grant::SipAdmin => claims.is_sip_admin(),
-            Grant::SipCall => claims.can_make_sip_calls(),
-            Grant::Publish(source) => claims.can_publish_source(source),
-        }
-    }
-
-    fn grant(&self) -> &'static str {
-        match self {
-            Grant::Join => "roomJoin",
-            Grant::CreateRooms => "roomCreate",
-            Grant::ListRooms => "roomList",
-            Grant::Record => "roomRecord",
-            Grant::IngressAdmin => "ingressAdmin",
-            Grant::SipAdmin => "sip.admin",
-            Grant::SipCall => "sip.call",
-            Grant::Publish(_) => "canPublishSources",
-        }
-    }
-}
-
-/// Room admin of the room the request names, found by a [`RoomFrom`]. See
-/// [`RequireLayer::room_admin`].
-#[derive(Clone, Debug)]
-pub struct RoomAdmin(RoomFrom);
-
-impl Requirement for RoomAdmin {
-    fn allows(&self, claims: &Claims, request: &RequestHead<'_>) -> bool {
-        self.0
-            .room(request)
-            .is_some_and(|room| claims.is_room_admin(&room))
-    }
-
-    fn grant(&self) -> &'static str {
-        "roomAdmin"
-    }
-}
-
-/// A requirement given as a function. See [`RequireLayer::custom`].
-#[derive(Clone, Copy, Debug)]
-pub struct Custom<F> {
-    predicate: F,
-    grant: &'static str,
-}
-
-impl<F> Requirement for Custom<F>
-where
-    F: Fn(&Claims, &RequestHead<'_>) -> bool,
-{
-    fn allows(&self, claims: &Claims, request: &RequestHead<'_>) -> bool {
-        (self.predicate)(claims, request)
-    }
-
-    fn grant(&self) -> &'static str {
-        self.grant
-    }
-}
 
 /// A [`Layer`] that lets a request through only if its [`Claims`] (put there by an
 /// [`AuthLayer`](super::AuthLayer) in front of it) satisfy a [`Requirement`]. A request without
@@ -215,53 +67,53 @@ impl<R: Requirement> RequireLayer<R> {
     }
 }
 
-impl RequireLayer<Grant> {
+impl RequireLayer<RequiredGrant> {
     /// Requires the join grant ([`Claims::can_join`]).
     #[must_use]
     pub fn join() -> Self {
-        RequireLayer::new(Grant::Join)
+        RequireLayer::new(RequiredGrant::Join)
     }
 
     /// Requires `roomCreate`.
     #[must_use]
     pub fn create_rooms() -> Self {
-        RequireLayer::new(Grant::CreateRooms)
+        RequireLayer::new(RequiredGrant::CreateRooms)
     }
 
     /// Requires `roomList`.
     #[must_use]
     pub fn list_rooms() -> Self {
-        RequireLayer::new(Grant::ListRooms)
+        RequireLayer::new(RequiredGrant::ListRooms)
     }
 
     /// Requires `roomRecord` (egress).
     #[must_use]
     pub fn record() -> Self {
-        RequireLayer::new(Grant::Record)
+        RequireLayer::new(RequiredGrant::Record)
     }
 
     /// Requires `ingressAdmin`.
     #[must_use]
     pub fn ingress_admin() -> Self {
-        RequireLayer::new(Grant::IngressAdmin)
+        RequireLayer::new(RequiredGrant::IngressAdmin)
     }
 
     /// Requires `sip.admin`.
     #[must_use]
     pub fn sip_admin() -> Self {
-        RequireLayer::new(Grant::SipAdmin)
+        RequireLayer::new(RequiredGrant::SipAdmin)
     }
 
     /// Requires `sip.call`.
     #[must_use]
     pub fn sip_call() -> Self {
-        RequireLayer::new(Grant::SipCall)
+        RequireLayer::new(RequiredGrant::SipCall)
     }
 
     /// Requires permission to publish `source`.
     #[must_use]
     pub fn publish(source: TrackSource) -> Self {
-        RequireLayer::new(Grant::Publish(source))
+        RequireLayer::new(RequiredGrant::Publish(source))
     }
 }
 
@@ -320,20 +172,7 @@ pub struct Require<S, R, H = DefaultRejection> {
 }
 
 impl<S, R, H> Require<S, R, H> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The wrapped service, unwrapped.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    define_inner_service_accessors!();
 }
 
 impl<S, R, H, ReqBody, ResBody> Service<Request<ReqBody>> for Require<S, R, H>

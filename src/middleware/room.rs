@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use super::RequestHead;
+use super::head::RequestHead;
 
 /// Where a [`RoomAdmin`](super::RoomAdmin) requirement finds the room of a request.
 ///

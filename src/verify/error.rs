@@ -8,7 +8,8 @@ use crate::state::Refusal;
 ///
 /// An opaque error in the style of `http` and `hyper`: ask [`kind`](Self::kind) what happened
 /// and [`claim`](Self::claim) which claim was at fault. Neither its `Display` nor its `Debug`
-/// ever contains the token, a claim's value or a secret, so it is safe to log and to send back.
+/// ever contains the token, a claim's value or a secret, so it is safe to log and to send back;
+/// its `Debug` carries the message, so that a `main` that returns it says what went wrong.
 ///
 /// ```
 /// use tower_livekit_auth::{KeyRing, Verifier, VerifyErrorKind};
@@ -171,7 +172,7 @@ impl fmt::Debug for VerifyError {
         f.debug_struct("VerifyError")
             .field("kind", &self.kind)
             .field("claim", &self.claim)
-            .field("message", &format_args!("{self}"))
+            .field("message", &self.to_string())
             .finish()
     }
 }

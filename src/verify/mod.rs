@@ -1,9 +1,10 @@
 //! [`Verifier`]: token text → [`Claims`], or a [`VerifyError`] saying why not.
 
-mod base64url;
 mod cache;
+pub mod dangerous;
 mod error;
 mod header;
+mod metrics;
 mod refresh;
 mod token;
 
@@ -16,9 +17,9 @@ use arc_swap::ArcSwap;
 pub use error::{VerifyError, VerifyErrorKind};
 
 use self::cache::TokenCache;
+pub(crate) use self::metrics::Source;
 use crate::claims::Claims;
 use crate::keys::KeyRing;
-use crate::metrics::{self, Source};
 use crate::state::ParticipantState;
 use crate::time::{unix_ms, unix_seconds, Clock};
 pub use crate::time::{DEFAULT_LEEWAY, MAX_LEEWAY};
@@ -32,10 +33,12 @@ pub const DEFAULT_REFRESH_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 /// Verifies LiveKit access tokens against a [`KeyRing`].
 ///
-/// It accepts exactly what the LiveKit server accepts (spec §1): HS256 only, the secret looked up
-/// by the token's `iss`, `exp` required, `nbf` and `iat` checked when present, all with a leeway
-/// of 60 s by default. On top of that it refuses what no SDK writes and an attacker might: a
-/// `crit` header, a repeated key, a token over 16 KiB.
+/// It checks a token as the LiveKit server does (`livekit/protocol`'s `auth/verifier.go`):
+/// HS256 only, the secret of the API key the token's `iss` names, `exp` required, `nbf`
+/// checked when present, with a leeway of 60 s by default, every date truncated to whole
+/// seconds. It also refuses an `iat` in the future (as the server did with go-jose, before
+/// golang-jwt), and what no SDK writes and an attacker might: a `crit` header, a repeated key,
+/// a token over 16 KiB.
 ///
 /// Cloning is cheap and clones share the key ring: [`rotate`](Self::rotate) on any clone changes
 /// the keys of all of them at once (reads are lock-free; a request in flight finishes with the
@@ -296,20 +299,6 @@ impl fmt::Debug for Verifier {
             .field("participant_state", &self.state)
             .finish()
     }
-}
-
-/// Reads a token's claims **without verifying anything**: no signature, no time, no key. For
-/// debugging tools (`token decode`) and logs only; never for a decision.
-///
-/// ```
-/// use tower_livekit_auth::verify::decode_unverified;
-///
-/// let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWRvZXMtbm90LW1hdHRlci1oZXJlLXh4";
-/// assert_eq!(decode_unverified(token)?.identity(), "alice");
-/// # Ok::<(), tower_livekit_auth::VerifyError>(())
-/// ```
-pub fn decode_unverified(token: &str) -> Result<Claims, VerifyError> {
-    token::decode_unverified(token.as_bytes()).map(Claims::from_arc)
 }
 
 #[cfg(test)]

@@ -10,14 +10,15 @@ use crate::time::unix_seconds;
 
 impl Verifier {
     /// Mints a refresh of verified `claims`, as the LiveKit server refreshes the token of a
-    /// connected participant (spec §7), signed with the secret of the API key that signed them
-    /// (their `iss`, from this verifier's current key ring: never another key).
+    /// connected participant (`refreshToken` in `livekit-server`'s `pkg/service/roommanager.go`),
+    /// signed with the secret of the API key that signed them (their `iss`, from this
+    /// verifier's current key ring: never another key).
     ///
     /// What the refreshed token carries:
-    /// - kept: the identity (as `sub`), `name`, `kind`, `kindDetails`, `metadata`,
-    ///   `attributes`, the `video` grant, `roomConfig` and `roomPreset`, as the server's
-    ///   refreshed tokens do; `aud` too when this verifier requires an audience, so that the
-    ///   refresh verifies where the original did;
+    /// - kept: the identity (as `sub`), `name`, `kind`, `metadata`, `attributes`, the `video`
+    ///   grant, `roomConfig` and `roomPreset`, as the server's refreshed tokens do, and
+    ///   `kindDetails`; `aud` too when this verifier requires an audience, so that the refresh
+    ///   verifies where the original did;
     /// - dropped: the `sip`, `agent`, `inference` and `observability` grants, `sha256` and
     ///   `jti` (the server's refresh does not carry them either);
     /// - `nbf` is now, `exp` is max(10 minutes, the time left on the original), and `iat` is

@@ -1,4 +1,5 @@
-//! The spec's test vectors (§10) and the verifier's rules, at injected times.
+//! Test vectors (tokens signed by hand with the key below, one or more per rule) and the
+//! verifier's rules, at injected times.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -7,7 +8,7 @@ use base64::Engine;
 use hmac::Mac;
 
 use super::*;
-use crate::keys::HmacSha256;
+use crate::jws::HmacSha256;
 use crate::TrackSource;
 
 const KEY: &str = "APIabcdefg";
@@ -26,7 +27,7 @@ fn at(seconds: u64) -> SystemTime {
 }
 
 fn verifier() -> Verifier {
-    Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("spec key"))
+    Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("the test key"))
 }
 
 fn kind_at(token: &str, now: u64) -> Result<Claims, VerifyErrorKind> {

@@ -10,12 +10,11 @@ use std::sync::Arc;
 use hmac::Mac;
 use serde::de::DeserializeSeed;
 
-use super::{base64url, header, Options, VerifyError, VerifyErrorKind};
+use super::error::{VerifyError, VerifyErrorKind};
+use super::{header, Options, DEFAULT_MAX_TOKEN_LEN};
 use crate::claims::{ClaimFault, ClaimsData, ClaimsSeed, NumericDate};
+use crate::jws::{self, SIGNATURE_B64_LEN};
 use crate::keys::KeyRing;
-
-/// The base64url length of a 32-byte HMAC-SHA256 signature.
-const SIGNATURE_B64_LEN: usize = 43;
 
 /// Payloads up to this many decoded bytes stay on the stack; a typical LiveKit payload is
 /// 300-600 bytes.
@@ -78,7 +77,7 @@ fn authenticate(
         return Err(VerifyError::new(VerifyErrorKind::InvalidSignature));
     }
     // 43 characters always decode to 32 bytes, if they decode.
-    if base64url::decode(segments.signature, &mut signature).is_none() {
+    if jws::decode(segments.signature, &mut signature).is_none() {
         return Err(VerifyError::malformed(
             "the signature is not base64url without padding",
         ));
@@ -132,7 +131,7 @@ pub(super) fn check_claims(
 }
 
 pub(super) fn decode_unverified(token: &[u8]) -> Result<Arc<ClaimsData>, VerifyError> {
-    if token.len() > super::DEFAULT_MAX_TOKEN_LEN {
+    if token.len() > DEFAULT_MAX_TOKEN_LEN {
         return Err(VerifyError::new(VerifyErrorKind::TokenTooLong));
     }
     parse_payload(split(token)?.payload)
@@ -160,14 +159,14 @@ impl PayloadBuffer {
     fn decode(&mut self, segment: &[u8]) -> Result<&[u8], VerifyError> {
         const NOT_BASE64: VerifyError =
             VerifyError::malformed("the payload is not base64url without padding");
-        let len = base64url::decoded_len(segment).ok_or(NOT_BASE64)?;
+        let len = jws::decoded_len(segment).ok_or(NOT_BASE64)?;
         let buffer: &mut [u8] = if len <= STACK_PAYLOAD {
             &mut self.stack[..len]
         } else {
             self.heap.resize(len, 0);
             &mut self.heap
         };
-        base64url::decode(segment, buffer)
+        jws::decode(segment, buffer)
             .map(|json| &*json)
             .ok_or(NOT_BASE64)
     }
@@ -209,7 +208,8 @@ fn parse_with<'de, R: serde_json::de::Read<'de>>(
 }
 
 /// `exp` required and `now < exp + leeway`; `now >= nbf - leeway`; `iat <= now + leeway`, each
-/// date truncated to whole seconds first, as the LiveKit server compares them (spec §1).
+/// date truncated to whole seconds first, as the LiveKit server compares them (golang-jwt's
+/// validator at one-second precision, in `livekit/protocol`'s `auth/verifier.go`).
 fn check_times(data: &ClaimsData, leeway: f64, now: f64) -> Result<(), VerifyError> {
     let seconds = |date: NumericDate| date.seconds() as f64;
     let exp = data

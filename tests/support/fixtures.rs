@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tower_livekit_auth::{Claims, KeyRing};
 
-// The demo server's own description; tests/demo_server.rs also loads it inside the whole app.
+// The demo server's own description; tests/demo/server.rs also loads it inside the whole app.
 #[allow(clippy::duplicate_mod)]
 #[path = "../../examples/server/app/whoami.rs"]
 mod whoami;

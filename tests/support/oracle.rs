@@ -238,14 +238,16 @@ pub enum Divergence {
     /// `exp`, `nbf` or `iat` beyond ±2^53: the crate refuses a date it cannot hold exactly;
     /// jsonwebtoken reads any u64.
     DateOutOfRange,
-    /// `iat` later than `now + leeway`: the crate refuses it (spec §1, like go-jose and PyJWT);
+    /// `iat` later than `now + leeway`: the crate refuses it (as go-jose did for the LiveKit
+    /// server, and PyJWT does);
     /// jsonwebtoken does not read `iat`.
     IatInFuture,
     /// A claim the crate reads has a type its model refuses (`sub: 7`, `video: []`, a grant
     /// field that is not a bool, a non-string attribute, an invalid `roomConfig`, `iat: "1"`):
     /// jsonwebtoken decodes the payload into a `Value` and types only `exp` and `nbf`.
     TypedClaim,
-    /// A JSON object repeats a key: the crate refuses rather than picks one (spec §1);
+    /// A JSON object repeats a key: the crate refuses rather than picks one (the server's Go
+    /// `encoding/json` keeps the last);
     /// jsonwebtoken takes the last one, except for the claims it types itself.
     RepeatedKey,
     /// A `crit` header: the crate understands no extension (RFC 7515 §4.1.11); jsonwebtoken
@@ -254,20 +256,22 @@ pub enum Divergence {
     /// A token over 16 KiB or a header segment over 1 KiB: refused before decoding.
     Oversize,
     // ---- The crate is more lenient: it may accept what jsonwebtoken rejects. ----
-    /// `nbf` is `null` or negative: the crate reads `null` as absent (spec §2) and a date
+    /// `nbf` is `null` or negative: the crate reads `null` as absent (as Go's `encoding/json`
+    /// leaves the server's field unset) and a date
     /// before 1970 as a date in the past; jsonwebtoken's u64 NumericDate cannot hold either
     /// and `validate_nbf` then rejects the token.
     NullOrNegativeNbf,
     /// A fractional `nbf`: the crate truncates it toward zero before comparing, as the LiveKit
-    /// server's go-jose does (spec §1); jsonwebtoken rounds it to the nearest second, so the
+    /// server does (golang-jwt at one-second precision); jsonwebtoken rounds it to the nearest
+    /// second, so the
     /// crate accepts such a token up to a second earlier. (A fractional `exp` differs only
     /// within a second of its edge, which `ExpEdge` covers.)
     FractionalNbf,
     /// A registered header parameter other than `alg` and `crit` (`typ`, `kid`, `jwk`,
     /// `x5c`, ...) has a value jsonwebtoken's typed `Header` refuses, or appears twice (its
     /// derived `Header` refuses a duplicate field): the crate reads only `alg` and `crit`
-    /// (spec §1: only `alg` matters, `kid` is ignored), as the LiveKit server's go-jose reads
-    /// the header into a map where the last value wins.
+    /// (the server checks only `alg`, HS256, and ignores `kid`), as the LiveKit server's
+    /// golang-jwt reads the header into a map where the last value wins.
     HeaderParamType,
     /// The header or payload is JSON that serde_json's skimming parser (`IgnoredAny`, which
     /// the crate uses for keys it ignores) accepts and its `Value` parser refuses: invalid
@@ -421,7 +425,8 @@ pub const VIDEO_BOOLS: [&str; 15] = [
 ];
 
 /// Whether the crate's claim model refuses `value` for the top-level claim `key`, written from
-/// spec §2-§4 (not from the crate's code). `exp` and `nbf` are left out: jsonwebtoken types
+/// the claims' Go types (`ClaimGrants` and the grants in `livekit/protocol`'s
+/// `auth/grants.go`), not from the crate's code. `exp` and `nbf` are left out: jsonwebtoken types
 /// them too.
 fn claim_refused(key: &str, value: &Value) -> bool {
     if value.is_null() {

@@ -1,7 +1,7 @@
 //! The middleware per request, without a network: `AuthLayer` around a do-nothing service,
 //! called through `tower_service::Service` with a request that carries the token, next to the
 //! same service without the layer. The difference is what the layer adds to a request; the
-//! socket-level figures come from `scripts/bench_http.sh`.
+//! socket-level figures come from `benches/compare/scripts/bench_http.sh`.
 
 use std::convert::Infallible;
 use std::future::{ready, Future, Ready};

@@ -23,7 +23,7 @@ use std::time::Duration;
 use axum::http::HeaderName;
 use axum::routing::{get, post};
 use axum::Router;
-use tower_livekit_auth::middleware::TokenLocation;
+use tower_livekit_auth::middleware::{AuthRejection, TokenLocation};
 use tower_livekit_auth::state::{ParticipantState, StateOptions};
 use tower_livekit_auth::webhook::WebhookLayer;
 use tower_livekit_auth::{AuthLayer, MintError, TrackSource, Verifier, VideoGrant};
@@ -102,10 +102,12 @@ pub(crate) fn router(state: AppState) -> Result<Router, MintError> {
     let verifier = state.verifier.clone();
     let token_endpoint = token::endpoint(&state)?;
     let participant_layer = || {
-        AuthLayer::new(verifier.clone()).with_refresh_header(
-            HeaderName::from_static(REFRESH_HEADER),
-            Duration::from_secs(600),
-        )
+        AuthLayer::new(verifier.clone())
+            .with_refresh_header(
+                HeaderName::from_static(REFRESH_HEADER),
+                Duration::from_secs(600),
+            )
+            .with_rejection_handler(text_rejection)
     };
     // `route_layer`, not `layer`: a path no route matches stays a 404 instead of becoming a 401
     // of the layer in front of the router's fallback.
@@ -130,6 +132,15 @@ pub(crate) fn router(state: AppState) -> Result<Router, MintError> {
         .merge(rtc)
         .merge(twirp::router(verifier))
         .with_state(state))
+}
+
+/// The default refusal, its reason in a text body (so that `curl` shows why). With the crate's
+/// `axum` feature the default handler writes it into axum's `Body` itself; the demo builds
+/// without the feature, so it lets the default write a `String` and converts that.
+fn text_rejection(rejection: &AuthRejection) -> axum::response::Response {
+    rejection
+        .to_response::<String>()
+        .map(axum::body::Body::from)
 }
 
 /// The API key the demo mints with: the first in sort order, so that it is the same every run.

@@ -1,4 +1,6 @@
-//! `GET /rtc/validate`: LiveKit's connection check (spec §5), in the server's order.
+//! `GET /rtc/validate`: LiveKit's connection check, in the server's order
+//! (`ValidateConnectRequest` in `livekit-server`'s `pkg/service/utils.go`): a join grant, then a
+//! non-empty identity, then a room.
 
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tower_livekit_auth::endpoint::{TokenEndpoint, TokenGrant, TokenPolicy, TokenRequest};
+use tower_livekit_auth::endpoint::{TokenApproval, TokenEndpoint, TokenPolicy, TokenRequest};
 use tower_livekit_auth::{MintError, VideoGrant};
 
 use super::AppState;
@@ -27,7 +27,7 @@ fn generated(prefix: &str) -> String {
 async fn dev_policy(
     _head: http::request::Parts,
     request: TokenRequest,
-) -> Result<TokenGrant, tower_livekit_auth::endpoint::TokenRefusal> {
+) -> Result<TokenApproval, tower_livekit_auth::endpoint::TokenRefusal> {
     let identity = request
         .participant_identity
         .clone()
@@ -38,7 +38,7 @@ async fn dev_policy(
         .clone()
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| generated("room"));
-    Ok(TokenGrant::from_request(&request, identity)
+    Ok(TokenApproval::from_request(&request, identity)
         .with_video_grant(VideoGrant::join(room))
         .accept_metadata()
         .accept_attributes()

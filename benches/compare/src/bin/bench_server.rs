@@ -1,5 +1,5 @@
 //! The HTTP benchmark's server: the same trivial route with and without the middleware, for
-//! `scripts/bench_http.sh` (wrk on 127.0.0.1).
+//! `benches/compare/scripts/bench_http.sh` (wrk on 127.0.0.1).
 //!
 //! ```sh
 //! cargo run --release --manifest-path benches/compare/Cargo.toml --bin bench_server -- 127.0.0.1:7881 tokens.txt

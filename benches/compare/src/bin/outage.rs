@@ -7,7 +7,7 @@
 //!     --server target/release/examples/server [--persistence aof|none] \
 //!     [--before 5] [--outage 10] [--after 10] [--clients 2] [--rps 3000] [--participants 30]
 //! ```
-//! (`scripts/redis_outage.sh` builds both and runs the two scenarios.)
+//! (`benches/compare/scripts/redis_outage.sh` builds both and runs the two scenarios.)
 //!
 //! Before the load: participants join (`GET /rtc/validate`) on the replicas in turn; a third of
 //! them are promoted (`UpdateParticipant`: camera) and a third removed (`RemoveParticipant`)

@@ -1,5 +1,6 @@
 //! The rooms in Redis (`--redis`): any replica of the demo answers for any room, as LiveKit's
-//! nodes share theirs (`rooms` and `room_participants:<room>` hashes, spec §7.3).
+//! nodes share theirs (the `rooms` and `room_participants:<room>` hashes of `livekit-server`'s
+//! `pkg/service/redisstore.go`).
 
 use livekit_protocol as proto;
 use redis::aio::ConnectionManager;

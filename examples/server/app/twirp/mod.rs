@@ -1,4 +1,6 @@
-//! A twirp subset of LiveKit's `RoomService`, with LiveKit's grants (spec §3, §7) and twirp
+//! A twirp subset of LiveKit's `RoomService`, with the grants LiveKit checks for each
+//! method (`roomCreate`, `roomList`, `roomAdmin` of the room: `livekit-server`'s
+//! `pkg/service/roomservice.go`), participant updates and removals after the token, and twirp
 //! errors, so that the official SDK clients can drive it: the Node SDK speaks protobuf-JSON
 //! (`application/json`), the Python SDK protobuf (`application/protobuf`); each is answered
 //! in the encoding it asked in. The messages are the official `livekit-protocol` crate's.

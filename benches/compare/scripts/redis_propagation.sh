@@ -6,9 +6,9 @@
 # redis-server on 127.0.0.1. Extra arguments go to benches/compare's `propagation` binary
 # (e.g. --poll-us 50, --updates 5000).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/install_redis
-server="$(scripts/demo_server_redis --release)"
+cd "$(dirname "$0")/../../.."
+scripts/install_redis.sh
+server="$(scripts/demo_server_redis.sh --release)"
 cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin propagation
 echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "redis: $(redis-server --version)"

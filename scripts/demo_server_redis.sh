@@ -2,8 +2,8 @@
 # Builds the demo server with Redis (`--features axum,redis --example server`, pass --release
 # for an optimized build) and prints its executable's path as cargo reports it. A later build
 # of the example with other features replaces that file: run it right after this. Compiler
-# messages go to stderr. Used by interop/live_replicas.sh, scripts/redis_outage.sh and
-# scripts/redis_propagation.sh.
+# messages go to stderr. Used by interop/live_replicas.sh, benches/compare/scripts/redis_outage.sh and
+# benches/compare/scripts/redis_propagation.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --features axum,redis --example server "$@" \

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Instructions per HTTP request inside the benchmark server, by route: the machine-independent
-# companion of scripts/bench_http.sh. Runs benches/compare's bench_server under callgrind, drives one
+# companion of benches/compare/scripts/bench_http.sh. Runs benches/compare's bench_server under callgrind, drives one
 # route with wrk (4 connections, SECONDS_PER_ROUTE seconds, default 8), and divides the instructions
 # beyond an idle start-up by the requests served. Valgrind's CPU has no SHA extensions, so
 # SHA-256 runs its portable code here (~27 k instructions of each verifying request).
 #
-#   scripts/bench_http_instructions.sh                  # /plain /noop /reference /auth /cached
-#   scripts/bench_http_instructions.sh /auth:bad /auth  # a route with a token mix (valid, bad)
-#   scripts/bench_http_instructions.sh --demo           # the demo server: / /rtc/validate /whoami
+#   benches/compare/scripts/bench_http_instructions.sh                  # /plain /noop /reference /auth /cached
+#   benches/compare/scripts/bench_http_instructions.sh /auth:bad /auth  # a route with a token mix (valid, bad)
+#   benches/compare/scripts/bench_http_instructions.sh --demo           # the demo server: / /rtc/validate /whoami
 #
 # Needs valgrind and wrk (apt-get install valgrind wrk).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 seconds="${SECONDS_PER_ROUTE:-8}"
 port="${PORT:-7895}"
 demo=0
@@ -30,7 +30,7 @@ if [ "$demo" = 1 ]; then
     for _ in $(seq 1 50); do [ -s "$work/tokens.txt" ] && break; sleep 0.1; done
     kill $writer 2>/dev/null || true
     wait $writer 2>/dev/null || true
-    server="$(scripts/target-dir)/release/examples/server"
+    server="$(scripts/target-dir.sh)/release/examples/server"
     server_args=(--bind "127.0.0.1:$port")
     export LIVEKIT_KEYS="APIbenchhttp01: benchHttpSecret0123456789abcdefghijklmnopqr"
     default_routes=(/ /rtc/validate /whoami)
@@ -48,7 +48,7 @@ measure() { # route mix -> "instructions requests"
     for _ in $(seq 1 100); do grep -q listening "$work/server.log" 2>/dev/null && break; sleep 0.2; done
     if [ -n "$1" ]; then
         requests="$(TOKENS_FILE="$work/tokens.txt" MIX="$2" wrk -t1 -c4 -d"${seconds}s" \
-            -s scripts/tokens.lua "http://127.0.0.1:$port$1" | awk '/requests in/ {print $1}')"
+            -s benches/compare/scripts/tokens.lua "http://127.0.0.1:$port$1" | awk '/requests in/ {print $1}')"
     fi
     kill -TERM "$pid"
     wait "$pid" 2>/dev/null || true

@@ -1,20 +1,29 @@
-//! Minting: [`AccessToken`] builds and signs LiveKit access tokens, and refreshes them.
+//! Minting: [`AccessToken`] builds and signs LiveKit access tokens, and mints the refresh of a
+//! verified one for [`Verifier::refresh`](crate::Verifier::refresh).
+//!
+//! HS256 by hand, over the same `hmac`, `sha2` and base64url as the verifier (the crate's
+//! `jws` module holds what both must agree on): no JOSE library at run time.
+
+mod refresh;
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use zeroize::Zeroizing;
 
+pub(crate) use self::refresh::RefreshChain;
+use self::refresh::RefreshOf;
+pub use self::refresh::MIN_REFRESH_TTL;
 use crate::claims::{
-    AgentGrant, Audience, Claims, ClaimsData, InferenceGrant, NumericDate, ObservabilityGrant,
+    AgentGrant, Audience, ClaimsData, InferenceGrant, NumericDate, ObservabilityGrant,
     ParticipantKind, RoomConfiguration, SipGrant, VideoGrant,
 };
+use crate::jws;
+use crate::keys::KeyRing;
 use crate::time::unix_seconds;
 
 /// The TTL of a new token when none is given: 6 hours, as in every LiveKit SDK.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(6 * 3600);
-/// The shortest life of a refreshed token: 10 minutes, as the LiveKit server.
-pub const MIN_REFRESH_TTL: Duration = Duration::from_secs(600);
 
 /// Builds and signs a LiveKit access token (HS256, the API key in `iss`).
 ///
@@ -54,26 +63,8 @@ pub struct AccessToken {
     secret: Zeroizing<Vec<u8>>,
     claims: ClaimsData,
     ttl: Duration,
-    /// For a refresh: the original `exp`, so the TTL is max(10 minutes, time left), and the
-    /// end of the chain, which no refresh outlives.
+    /// Set by a refresh: its `exp` is computed from the original's (see `refresh.rs`).
     refresh_of: Option<RefreshOf>,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct RefreshOf {
-    exp: i64,
-    end: i64,
-}
-
-/// Where a chain of refreshed tokens began and how long it may last.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct RefreshChain {
-    /// Unix seconds: the first token's issue time.
-    pub(crate) origin: i64,
-    /// Seconds from `origin`.
-    pub(crate) limit: i64,
-    /// Whether the refresh keeps `aud` (the verifier requires an audience).
-    pub(crate) audience: bool,
 }
 
 impl AccessToken {
@@ -88,7 +79,7 @@ impl AccessToken {
         }
     }
 
-    /// A token with no key yet, for [`endpoint::TokenGrant`](crate::endpoint::TokenGrant):
+    /// A token with no key yet, for [`endpoint::TokenApproval`](crate::endpoint::TokenApproval):
     /// minting it fails until [`signed_like`](Self::signed_like) gives it one.
     pub(crate) fn unsigned() -> Self {
         AccessToken::new("", "")
@@ -104,35 +95,6 @@ impl AccessToken {
     /// The room configuration set so far.
     pub(crate) fn room_config(&self) -> Option<&RoomConfiguration> {
         self.claims.room_config.as_deref()
-    }
-
-    /// A refresh of verified `claims`, signed with `secret` (the secret of `claims.api_key()`);
-    /// see [`Verifier::refresh`] for what it keeps and how long it lasts. `chain` is when the
-    /// chain of refreshes began and when it must end.
-    pub(crate) fn refresh(claims: &Claims, secret: &[u8], chain: RefreshChain) -> Self {
-        let original = claims.data();
-        let mut token = AccessToken::new(claims.api_key(), secret);
-        token.claims = ClaimsData {
-            sub: Some(claims.identity())
-                .filter(|identity| !identity.is_empty())
-                .map(Into::into),
-            name: original.name.clone(),
-            kind: original.kind.clone(),
-            kind_details: original.kind_details.clone(),
-            metadata: original.metadata.clone(),
-            attributes: original.attributes.clone(),
-            video: original.video.clone(),
-            room_config: original.room_config.clone(),
-            room_preset: original.room_preset.clone(),
-            aud: chain.audience.then(|| original.aud.clone()).flatten(),
-            iat: Some(NumericDate::from_seconds(chain.origin)),
-            ..ClaimsData::default()
-        };
-        token.refresh_of = Some(RefreshOf {
-            exp: claims.expires_at().unwrap_or(i64::MIN),
-            end: chain.origin.saturating_add(chain.limit),
-        });
-        token
     }
 
     /// The participant identity (`sub`).
@@ -272,13 +234,7 @@ impl AccessToken {
         }
         let now = unix_seconds(now) as i64;
         let exp = match self.refresh_of {
-            Some(RefreshOf { exp, end }) => {
-                if end <= now {
-                    return Err(MintError(MintErrorKind::RefreshLimit));
-                }
-                now.saturating_add((exp - now).max(MIN_REFRESH_TTL.as_secs() as i64))
-                    .min(end)
-            }
+            Some(refresh) => refresh.exp_at(now)?,
             None => now.saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX)),
         };
         let mut claims = self.claims.clone();
@@ -289,7 +245,9 @@ impl AccessToken {
             return Err(MintError(MintErrorKind::TtlTooLong));
         }
         claims.exp = Some(NumericDate::from_seconds(exp));
-        sign::sign(&claims, &self.secret).map_err(|_| MintError(MintErrorKind::Encoding))
+        let payload =
+            serde_json::to_vec(&claims).map_err(|_| MintError(MintErrorKind::Encoding))?;
+        Ok(jws::sign(&payload, &self.secret))
     }
 }
 
@@ -304,8 +262,9 @@ impl fmt::Debug for AccessToken {
     }
 }
 
-/// Why a token could not be minted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why a token could not be minted. Its `Debug` carries the message, so that a `main` that
+/// returns it says what went wrong.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct MintError(MintErrorKind);
 
 /// What kind of [`MintError`] this is.
@@ -342,6 +301,15 @@ impl MintError {
     }
 }
 
+impl fmt::Debug for MintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MintError")
+            .field("kind", &self.0)
+            .field("message", &self.to_string())
+            .finish()
+    }
+}
+
 impl fmt::Display for MintError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self.0 {
@@ -370,7 +338,25 @@ impl fmt::Display for MintError {
 
 impl std::error::Error for MintError {}
 
-mod sign;
+impl KeyRing {
+    /// A token signed by `api_key` with its secret from this ring, for servers that verify and
+    /// mint with the same keys; `None` if the ring has no such key. The secret never leaves
+    /// the crate.
+    ///
+    /// ```
+    /// use tower_livekit_auth::{KeyRing, Verifier};
+    ///
+    /// let keys = KeyRing::new().with_key("APIabcdefg", "somesecretencodedinbase62extendto32bytes")?;
+    /// let token = keys.access_token("APIabcdefg").unwrap().with_identity("bob").to_jwt()?;
+    /// assert_eq!(Verifier::new(keys).verify(&token)?.identity(), "bob");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn access_token(&self, api_key: &str) -> Option<AccessToken> {
+        self.secret(api_key)
+            .map(|secret| AccessToken::new(api_key, secret.bytes()))
+    }
+}
 
 /// For the crate's tests: `payload` (claims JSON, any shape the parser reads) signed with
 /// `secret`, for tokens `AccessToken` would not mint (no `nbf`, say).
@@ -378,7 +364,8 @@ mod sign;
 pub(crate) mod tests_support {
     pub(crate) fn sign(payload: &str, secret: &str) -> String {
         let claims: crate::claims::ClaimsData = serde_json::from_str(payload).expect("claims");
-        super::sign::sign(&claims, secret.as_bytes()).expect("signs")
+        let payload = serde_json::to_vec(&claims).expect("encodes");
+        crate::jws::sign(&payload, secret.as_bytes())
     }
 }
 

@@ -6,8 +6,8 @@
 # and restarted. benches/compare's `outage` binary does the work and prints, by phase, what
 # every request got, the writes tried during the outage and the time to converge.
 #
-#   scripts/redis_outage.sh            # both scenarios
-#   scripts/redis_outage.sh aof        # only the one with persistence
+#   benches/compare/scripts/redis_outage.sh            # both scenarios
+#   benches/compare/scripts/redis_outage.sh aof        # only the one with persistence
 #
 # 1. `aof`: Redis with `appendonly yes` (`appendfsync everysec`), its data directory kept across
 #    the restart: the revocations survive. Must show 0 5xx, 0 removed tokens accepted, 0
@@ -16,11 +16,11 @@
 #    first resync, so the removed tokens work again (documented in SECURITY.md).
 # Exits 1 if a scenario does not behave as described. Every process is stopped by PID.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 [ $# -gt 0 ] || set -- aof none
 
-scripts/install_redis
-server="$(scripts/demo_server_redis --release)"
+scripts/install_redis.sh
+server="$(scripts/demo_server_redis.sh --release)"
 cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin outage
 outage=benches/compare/target/release/outage
 

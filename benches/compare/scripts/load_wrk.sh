@@ -5,15 +5,15 @@
 # server's RSS sampled every 5 s. The tokens come from benches/compare's bench_server, whose
 # generator is examples/support/typical_token.rs, so the demo server is started with that key.
 #
-#   scripts/load_wrk.sh          # needs wrk (apt-get install wrk)
+#   benches/compare/scripts/load_wrk.sh          # needs wrk (apt-get install wrk)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 duration="${DURATION:-60}"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 1; }
 
 cargo build --quiet --release --example server
 cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin bench_server
-target="$(scripts/target-dir)"
+target="$(scripts/target-dir.sh)"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -36,6 +36,6 @@ sampler=$!
 
 echo "tokens: $valid valid, $bad bad, sent in turn; ${duration}s on GET /whoami"
 TOKENS_FILE="$work/tokens.txt" MIX=all taskset -c 1 wrk -t1 -c32 -d"${duration}s" \
-  -s scripts/tokens.lua http://127.0.0.1:7882/whoami
+  -s benches/compare/scripts/tokens.lua http://127.0.0.1:7882/whoami
 wait $sampler 2>/dev/null || true
 echo "server RSS (KiB) every 5 s: $(tr '\n' ' ' <"$work/rss.txt")"

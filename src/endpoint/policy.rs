@@ -1,4 +1,5 @@
-//! What a [`TokenPolicy`] decides: a [`TokenGrant`] to mint, or a [`TokenRefusal`].
+//! [`TokenPolicy`]: who gets which token. It answers each request with a [`TokenApproval`] (the
+//! token to mint) or a [`TokenRefusal`].
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -6,7 +7,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use super::TokenRequest;
+use super::request::TokenRequest;
 use crate::claims::{ParticipantKind, RoomConfiguration, VideoGrant};
 use crate::mint::AccessToken;
 
@@ -20,12 +21,12 @@ use crate::mint::AccessToken;
 /// display name the client asked for, and each of the rest is an explicit `accept_*`.
 ///
 /// ```
-/// use tower_livekit_auth::endpoint::{TokenGrant, TokenRequest};
+/// use tower_livekit_auth::endpoint::{TokenApproval, TokenRequest};
 /// use tower_livekit_auth::VideoGrant;
 ///
-/// fn decide(request: &TokenRequest, user: &str) -> TokenGrant {
+/// fn decide(request: &TokenRequest, user: &str) -> TokenApproval {
 ///     let room = request.room_name.clone().unwrap_or_else(|| "lobby".into());
-///     TokenGrant::from_request(request, user)
+///     TokenApproval::from_request(request, user)
 ///         .with_video_grant(VideoGrant::join(room))
 ///         .accept_metadata()        // the client's metadata: fine for this app
 ///         .accept_agent_dispatch()  // the agents it asks for, and nothing else of room_config
@@ -33,7 +34,7 @@ use crate::mint::AccessToken;
 /// # let _ = decide(&TokenRequest::default(), "u");
 /// ```
 #[derive(Clone, Debug)]
-pub struct TokenGrant {
+pub struct TokenApproval {
     pub(super) token: AccessToken,
     requested: Requested,
     pub(super) allow_egress: bool,
@@ -47,10 +48,10 @@ struct Requested {
     room_config: Option<RoomConfiguration>,
 }
 
-impl TokenGrant {
+impl TokenApproval {
     /// A token for `identity`, with no grant yet.
     pub fn new(identity: impl Into<String>) -> Self {
-        TokenGrant {
+        TokenApproval {
             token: AccessToken::unsigned().with_identity(identity),
             requested: Requested::default(),
             allow_egress: false,
@@ -65,16 +66,16 @@ impl TokenGrant {
     /// [`accept_room_config`](Self::accept_room_config) put them in. Add the video grant
     /// yourself.
     pub fn from_request(request: &TokenRequest, identity: impl Into<String>) -> Self {
-        let mut grant = TokenGrant::new(identity);
+        let mut approval = TokenApproval::new(identity);
         if let Some(name) = &request.participant_name {
-            grant = grant.with_name(name.clone());
+            approval = approval.with_name(name.clone());
         }
-        grant.requested = Requested {
+        approval.requested = Requested {
             metadata: request.participant_metadata.clone(),
             attributes: request.participant_attributes.clone(),
             room_config: request.room_config.clone(),
         };
-        grant
+        approval
     }
 
     /// Put the request's `participant_metadata` into the token, as the client wrote it.
@@ -232,13 +233,13 @@ impl TokenRefusal {
 }
 
 /// Decides who gets which token. Any `Fn(Parts, TokenRequest) -> impl Future<Output =
-/// Result<TokenGrant, TokenRefusal>>` is a policy; the request head is given so that the policy
+/// Result<TokenApproval, TokenRefusal>>` is a policy; the request head is given so that the policy
 /// can apply the application's own authentication (a session cookie, an API key header). To
 /// refuse before the body is even read, give the endpoint a
 /// [`with_head_check`](super::TokenEndpoint::with_head_check) as well.
 pub trait TokenPolicy: Send + Sync + 'static {
     /// The future of a decision.
-    type Future: Future<Output = Result<TokenGrant, TokenRefusal>> + Send + 'static;
+    type Future: Future<Output = Result<TokenApproval, TokenRefusal>> + Send + 'static;
 
     /// Decides for one request.
     fn decide(&self, head: http::request::Parts, request: TokenRequest) -> Self::Future;
@@ -247,7 +248,7 @@ pub trait TokenPolicy: Send + Sync + 'static {
 impl<F, Fut> TokenPolicy for F
 where
     F: Fn(http::request::Parts, TokenRequest) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<TokenGrant, TokenRefusal>> + Send + 'static,
+    Fut: Future<Output = Result<TokenApproval, TokenRefusal>> + Send + 'static,
 {
     type Future = Fut;
 

@@ -15,10 +15,10 @@
 # the demo's rooms: a tiny body), GET /whoami (the layer and the claims as JSON), and
 # /rtc/validate with only expired and forged tokens; ratios against GET /.
 #
-#   scripts/bench_http.sh            # needs wrk (apt-get install wrk)
-#   scripts/bench_http.sh --demo     # the demo server's routes
+#   benches/compare/scripts/bench_http.sh            # needs wrk (apt-get install wrk)
+#   benches/compare/scripts/bench_http.sh --demo     # the demo server's routes
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 duration="${DURATION:-2}"
 rounds="${ROUNDS:-15}"
 connections="${CONNECTIONS:-32}"
@@ -43,7 +43,7 @@ if [ "$mode" = demo ]; then
   kill $writer 2>/dev/null || true
   wait $writer 2>/dev/null || true
   LIVEKIT_KEYS="APIbenchhttp01: benchHttpSecret0123456789abcdefghijklmnopqr" \
-    taskset -c 0 "$(scripts/target-dir)/release/examples/server" --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+    taskset -c 0 "$(scripts/target-dir.sh)/release/examples/server" --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
   server=$!
   baseline="/ valid"
   cases=("/ valid" "/rtc/validate valid" "/whoami valid" "/rtc/validate bad")
@@ -60,7 +60,7 @@ grep -q listening "$work/server.log" || { echo "the server did not start:"; cat 
 run() { # path mix -> "requests/s non-2xx socket-errors", and the status counts on stderr
   local out
   out="$(TOKENS_FILE="$work/tokens.txt" MIX="$2" taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" \
-    -s scripts/tokens.lua "http://127.0.0.1:$port$1")"
+    -s benches/compare/scripts/tokens.lua "http://127.0.0.1:$port$1")"
   echo "$out" | grep -E '^status|Non-2xx|Socket errors' | sed "s|^|    $1 $2: |" >&2
   echo "$out" | awk '/Requests\/sec/ {rps = $2} /Non-2xx/ {bad = $NF}
     /Socket errors/ {gsub(",", ""); errors = $4 + $6 + $8 + $10}

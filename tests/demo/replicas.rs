@@ -2,45 +2,26 @@
 //! joins on replica A, is promoted through replica B, and its original token shows the new
 //! grants on replica C; removed through C, it is refused on A and B. Features `axum`, `redis`.
 
-#![cfg(feature = "redis")]
-
-mod support;
-
-#[allow(dead_code, unreachable_pub)]
-#[path = "../examples/server/app/mod.rs"]
-mod app;
-
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use support::redis::RedisServer;
-use tower_livekit_auth::{AccessToken, KeyRing, Verifier, VideoGrant};
+use tower_livekit_auth::{AccessToken, KeyRing, VideoGrant};
+
+use crate::harness::Demo;
+use crate::support::redis::RedisServer;
 
 const KEY: &str = "APIreplicas01";
 const SECRET: &str = "replicasSecret0123456789abcdefghijklmnopq";
 
+/// One more replica on `redis`: its base URL.
 async fn replica(redis: &RedisServer) -> String {
-    let verifier = Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("key"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let state = app::AppState::replica(
-        verifier,
-        format!("ws://{addr}"),
-        &redis.url(),
-        "replicas-test",
-    )
-    .await
-    .expect("reaches Redis");
-    tokio::spawn(app::serve::serve(
-        listener,
-        app::router(state).expect("router"),
-        app::serve::Timeouts::default(),
-        std::future::pending(),
-    ));
-    format!("http://{addr}")
+    let keys = KeyRing::new().with_key(KEY, SECRET).expect("key");
+    let demo = Demo::with_keys(keys)
+        .replica_of(&redis.url(), "replicas-test")
+        .start()
+        .await;
+    demo.base
 }
 
 /// Polls `status` (a request's answer) until it is `want` or 10 s pass.

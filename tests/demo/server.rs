@@ -1,30 +1,33 @@
 //! The demo server (`examples/server/`) on 127.0.0.1, driven over real HTTP with reqwest and
 //! with tokens from the SDK interop fixtures.
 
-mod support;
-
-#[allow(dead_code, unreachable_pub)]
-#[path = "../examples/server/app/mod.rs"]
-mod app;
-
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::ops::Deref;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::fixtures::{key_ring, resolved_from_whoami, tokens};
-use support::is_b64token;
 use tower_livekit_auth::{AccessToken, TrackSource, Verifier, VideoGrant};
+
+use crate::app;
+use crate::harness::{at, Demo};
+use crate::support;
+use crate::support::fixtures::{key_ring, resolved_from_whoami, tokens};
+use crate::support::is_b64token;
 
 const KEY: &str = "APIfixture0001";
 
-/// A running demo server whose verifier reads the time from `clock`.
+/// The demo with the fixtures' keys, its verifier on an injected clock.
 struct Server {
-    base: String,
-    clock: Arc<AtomicU64>,
+    demo: Demo,
     secret: String,
-    http: reqwest::Client,
+}
+
+impl Deref for Server {
+    type Target = Demo;
+
+    fn deref(&self) -> &Demo {
+        &self.demo
+    }
 }
 
 impl Server {
@@ -34,42 +37,15 @@ impl Server {
 
     async fn start_with(timeouts: app::serve::Timeouts) -> Server {
         let fixtures = tokens();
-        let clock = Arc::new(AtomicU64::new(1_763_900_100));
-        let shared = clock.clone();
-        let verifier = Verifier::new(key_ring(&fixtures.keys))
-            .with_clock(move || UNIX_EPOCH + Duration::from_secs(shared.load(Ordering::SeqCst)));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("address");
-        let state = app::AppState::new(verifier, format!("ws://{addr}"));
-        let router = app::router(state).expect("router");
-        tokio::spawn(app::serve::serve(
-            listener,
-            router,
-            timeouts,
-            std::future::pending(),
-        ));
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("client");
+        let demo = Demo::with_keys(key_ring(&fixtures.keys))
+            .clock_at(1_763_900_100)
+            .timeouts(timeouts)
+            .start()
+            .await;
         Server {
-            base: format!("http://{addr}"),
-            clock,
+            demo,
             secret: fixtures.keys[KEY].clone(),
-            http,
         }
-    }
-
-    fn now(&self) -> u64 {
-        self.clock.load(Ordering::SeqCst)
-    }
-
-    fn mint(&self, token: AccessToken) -> String {
-        token
-            .to_jwt_at(UNIX_EPOCH + Duration::from_secs(self.now()))
-            .expect("mints")
     }
 
     fn token(&self) -> AccessToken {
@@ -83,28 +59,6 @@ impl Server {
             payload.to_string().as_bytes(),
             self.secret.as_bytes(),
         )
-    }
-
-    async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, String) {
-        let mut request = self.http.get(format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("request");
-        (response.status(), response.text().await.expect("body"))
-    }
-
-    async fn post(&self, path: &str, token: Option<&str>, body: &str) -> (StatusCode, String) {
-        let mut request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .body(body.to_owned());
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("request");
-        (response.status(), response.text().await.expect("body"))
     }
 }
 
@@ -120,7 +74,7 @@ async fn whoami_resolves_every_accepted_fixture_like_the_fixture_says() {
     let fixtures = tokens();
     let mut checked = 0;
     for case in fixtures.cases.iter().filter(|c| c.accepted()) {
-        server.clock.store(case.now, Ordering::SeqCst);
+        server.at(case.now);
         let (status, body) = server.get("/whoami", Some(&case.token)).await;
         assert_eq!(status, StatusCode::OK, "{}: {body}", case.name);
         let whoami: Value = serde_json::from_str(&body).expect("JSON");
@@ -139,7 +93,7 @@ async fn whoami_resolves_every_accepted_fixture_like_the_fixture_says() {
 async fn whoami_refuses_every_rejected_fixture_with_401() {
     let server = Server::start().await;
     for case in tokens().cases.iter().filter(|c| !c.accepted()) {
-        server.clock.store(case.now, Ordering::SeqCst);
+        server.at(case.now);
         let (status, body) = server.get("/whoami", Some(&case.token)).await;
         // A credential with characters no token has is not even a bearer token (RFC 6750
         // b64token): 400 invalid_request rather than 401.
@@ -151,6 +105,41 @@ async fn whoami_refuses_every_rejected_fixture_with_401() {
         assert_eq!(status, expected, "{}", case.name);
         assert!(!body.contains(&case.token));
     }
+}
+
+#[tokio::test]
+async fn refusals_say_why_in_their_body() {
+    let server = Server::start().await;
+    let expired = server.mint(
+        server
+            .token()
+            .with_identity("alice")
+            .with_ttl(Duration::from_secs(1)),
+    );
+    server.at(server.now() + 3600);
+    for (path, token, said) in [
+        ("/whoami", None, "missing bearer token\n"),
+        (
+            "/whoami",
+            Some(expired.as_str()),
+            "token has expired; fetch a new one\n",
+        ),
+        (
+            "/whoami",
+            Some("a.b.c"),
+            "malformed token: the header is not base64url without padding\n",
+        ),
+    ] {
+        assert_eq!(
+            server.get(path, token).await,
+            (StatusCode::UNAUTHORIZED, said.to_owned()),
+            "{path} {token:?}"
+        );
+    }
+    // /whoami reads the header only: a query token is refused with a hint.
+    let (status, body) = server.get("/whoami?access_token=a.b.c", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("query tokens are off"), "{body}");
 }
 
 #[tokio::test]
@@ -404,7 +393,7 @@ async fn token_endpoint_mints_from_the_js_clients_exact_request() {
     let token = json["participant_token"].as_str().expect("token");
     // The endpoint mints at the verifier's (injected) time.
     let claims = Verifier::new(key_ring(&tokens().keys))
-        .verify_at(token, UNIX_EPOCH + Duration::from_secs(server.now()))
+        .verify_at(token, at(server.now()))
         .expect("minted token verifies");
     assert_eq!(
         (claims.identity(), claims.name(), claims.room()),
@@ -470,7 +459,7 @@ async fn token_endpoint_answers_bad_input_with_json_4xx() {
     let claims = Verifier::new(key_ring(&tokens().keys))
         .verify_at(
             json["participant_token"].as_str().expect("token"),
-            UNIX_EPOCH + Duration::from_secs(server.now()),
+            at(server.now()),
         )
         .expect("verifies");
     let config = claims.room_config().expect("the agents");
@@ -482,7 +471,7 @@ async fn token_endpoint_answers_bad_input_with_json_4xx() {
 async fn webhook_route_accepts_node_signed_events_and_refuses_altered_ones() {
     let server = Server::start().await;
     for case in support::fixtures::webhooks().cases {
-        server.clock.store(case.now, Ordering::SeqCst);
+        server.at(case.now);
         let mut request = server
             .http
             .post(format!("{}/webhook", server.base))

@@ -3,15 +3,7 @@
 //! protobuf), and removed through `RemoveParticipant`, which revokes its tokens. Its original
 //! token answers with the current state on every route.
 
-mod support;
-
-#[allow(dead_code, unreachable_pub)]
-#[path = "../examples/server/app/mod.rs"]
-mod app;
-
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::ops::Deref;
 
 use livekit_protocol as proto;
 use prost::Message;
@@ -19,51 +11,33 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tower_livekit_auth::{AccessToken, KeyRing, Verifier, VideoGrant};
 
+use crate::app;
+use crate::harness::{at, Demo};
+
 const KEY: &str = "APIparticipants";
 const SECRET: &str = "participantsSecret0123456789abcdefghijklm";
 const T0: u64 = 1_763_900_000;
 
-struct Demo {
-    base: String,
-    clock: Arc<AtomicU64>,
-    http: reqwest::Client,
+/// The demo on an injected clock starting at `T0`, with the room `stage`'s moderator and
+/// viewers.
+struct Stage {
+    demo: Demo,
 }
 
-impl Demo {
-    async fn start() -> Demo {
-        let clock = Arc::new(AtomicU64::new(T0));
-        let shared = clock.clone();
-        let verifier = Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("key"))
-            .with_clock(move || UNIX_EPOCH + Duration::from_secs(shared.load(Ordering::SeqCst)));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let state = app::AppState::new(verifier, format!("ws://{addr}"));
-        let router = app::router(state).expect("router");
-        tokio::spawn(app::serve::serve(
-            listener,
-            router,
-            app::serve::Timeouts::default(),
-            std::future::pending(),
-        ));
-        Demo {
-            base: format!("http://{addr}"),
-            clock,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .expect("client"),
+impl Deref for Stage {
+    type Target = Demo;
+
+    fn deref(&self) -> &Demo {
+        &self.demo
+    }
+}
+
+impl Stage {
+    async fn start() -> Stage {
+        let keys = KeyRing::new().with_key(KEY, SECRET).expect("key");
+        Stage {
+            demo: Demo::with_keys(keys).clock_at(T0).start().await,
         }
-    }
-
-    fn at(&self, seconds: u64) {
-        self.clock.store(seconds, Ordering::SeqCst);
-    }
-
-    fn mint(&self, token: AccessToken) -> String {
-        let now = UNIX_EPOCH + Duration::from_secs(self.clock.load(Ordering::SeqCst));
-        token.to_jwt_at(now).expect("mints")
     }
 
     fn admin(&self) -> String {
@@ -85,34 +59,10 @@ impl Demo {
         )
     }
 
-    async fn send(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
-        let response = request.send().await.expect("request");
-        let headers = response.headers().clone();
-        (
-            response.status(),
-            headers,
-            response.bytes().await.expect("body").to_vec(),
-        )
-    }
-
-    async fn get(&self, path: &str, token: &str) -> (StatusCode, String) {
-        let (status, _, body) = self
-            .send(
-                self.http
-                    .get(format!("{}{path}", self.base))
-                    .bearer_auth(token),
-            )
-            .await;
-        (status, String::from_utf8_lossy(&body).into_owned())
-    }
-
     async fn publish(&self, token: &str, source: &str) -> StatusCode {
         let request = self
             .http
-            .post(format!("{}/rooms/stage/publish", self.base))
+            .post(self.url("/rooms/stage/publish"))
             .bearer_auth(token)
             .json(&json!({ "source": source }));
         self.send(request).await.0
@@ -122,7 +72,7 @@ impl Demo {
     async fn twirp(&self, method: &str, token: &str, body: Value) -> (StatusCode, Value) {
         let request = self
             .http
-            .post(format!("{}/twirp/livekit.RoomService/{method}", self.base))
+            .post(self.url(&format!("/twirp/livekit.RoomService/{method}")))
             .bearer_auth(token)
             .json(&body);
         let (status, _, body) = self.send(request).await;
@@ -138,7 +88,7 @@ impl Demo {
     ) -> (StatusCode, Result<T, Value>) {
         let request = self
             .http
-            .post(format!("{}/twirp/livekit.RoomService/{method}", self.base))
+            .post(self.url(&format!("/twirp/livekit.RoomService/{method}")))
             .bearer_auth(token)
             .header("content-type", "application/protobuf")
             .body(body.encode_to_vec());
@@ -154,11 +104,11 @@ impl Demo {
 
 #[tokio::test]
 async fn a_participant_is_promoted_changed_and_removed_after_its_token_was_issued() {
-    let demo = Demo::start().await;
+    let demo = Stage::start().await;
     let admin = demo.admin();
     let viewer = demo.viewer("vic");
     assert_eq!(
-        demo.get("/rtc/validate", &viewer).await.0,
+        demo.get("/rtc/validate", Some(&viewer)).await.0,
         StatusCode::OK,
         "vic joins"
     );
@@ -199,7 +149,7 @@ async fn a_participant_is_promoted_changed_and_removed_after_its_token_was_issue
         demo.publish(&viewer, "microphone").await,
         StatusCode::FORBIDDEN
     );
-    let (status, whoami) = demo.get("/whoami", &viewer).await;
+    let (status, whoami) = demo.get("/whoami", Some(&viewer)).await;
     assert_eq!(status, StatusCode::OK);
     let whoami: Value = serde_json::from_str(&whoami).expect("JSON");
     assert_eq!(whoami["metadata"], "on stage");
@@ -231,11 +181,11 @@ async fn a_participant_is_promoted_changed_and_removed_after_its_token_was_issue
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        demo.get("/rtc/validate", &viewer).await.0,
+        demo.get("/rtc/validate", Some(&viewer)).await.0,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        demo.get("/whoami", &viewer).await.0,
+        demo.get("/whoami", Some(&viewer)).await.0,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
@@ -266,7 +216,10 @@ async fn a_participant_is_promoted_changed_and_removed_after_its_token_was_issue
     // The cutoff is now + 60 s: a token minted after it works again, with its own grants.
     demo.at(T0 + 10 + 60);
     let fresh = demo.viewer("vic");
-    assert_eq!(demo.get("/rtc/validate", &fresh).await.0, StatusCode::OK);
+    assert_eq!(
+        demo.get("/rtc/validate", Some(&fresh)).await.0,
+        StatusCode::OK
+    );
     assert_eq!(
         demo.publish(&fresh, "camera").await,
         StatusCode::FORBIDDEN,
@@ -276,12 +229,15 @@ async fn a_participant_is_promoted_changed_and_removed_after_its_token_was_issue
 
 #[tokio::test]
 async fn remove_participant_honours_revoke_token_ts() {
-    let demo = Demo::start().await;
+    let demo = Stage::start().await;
     let admin = demo.admin();
     let early = demo.viewer("eve");
     demo.at(T0 + 100);
     let late = demo.viewer("eve");
-    assert_eq!(demo.get("/rtc/validate", &late).await.0, StatusCode::OK);
+    assert_eq!(
+        demo.get("/rtc/validate", Some(&late)).await.0,
+        StatusCode::OK
+    );
     let (status, _) = demo
         .twirp(
             "RemoveParticipant",
@@ -291,12 +247,12 @@ async fn remove_participant_honours_revoke_token_ts() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        demo.get("/whoami", &early).await.0,
+        demo.get("/whoami", Some(&early)).await.0,
         StatusCode::UNAUTHORIZED,
         "issued before the cutoff"
     );
     assert_eq!(
-        demo.get("/whoami", &late).await.0,
+        demo.get("/whoami", Some(&late)).await.0,
         StatusCode::OK,
         "issued after it"
     );
@@ -304,10 +260,13 @@ async fn remove_participant_honours_revoke_token_ts() {
 
 #[tokio::test]
 async fn protobuf_requests_get_protobuf_answers_and_json_errors() {
-    let demo = Demo::start().await;
+    let demo = Stage::start().await;
     let admin = demo.admin();
     let viewer = demo.viewer("pat");
-    assert_eq!(demo.get("/rtc/validate", &viewer).await.0, StatusCode::OK);
+    assert_eq!(
+        demo.get("/rtc/validate", Some(&viewer)).await.0,
+        StatusCode::OK
+    );
     demo.at(T0 + 5);
     let request = proto::UpdateParticipantRequest {
         room: "stage".into(),
@@ -353,11 +312,14 @@ async fn protobuf_requests_get_protobuf_answers_and_json_errors() {
 
 #[tokio::test]
 async fn participant_methods_need_room_admin_of_that_room() {
-    let demo = Demo::start().await;
+    let demo = Stage::start().await;
     let other_admin =
         demo.mint(AccessToken::new(KEY, SECRET).with_video_grant(VideoGrant::admin("other")));
     let viewer = demo.viewer("ann");
-    assert_eq!(demo.get("/rtc/validate", &viewer).await.0, StatusCode::OK);
+    assert_eq!(
+        demo.get("/rtc/validate", Some(&viewer)).await.0,
+        StatusCode::OK
+    );
     for method in [
         "UpdateParticipant",
         "RemoveParticipant",
@@ -380,7 +342,7 @@ async fn participant_methods_need_room_admin_of_that_room() {
         }
     }
     assert_eq!(
-        demo.get("/whoami", &viewer).await.0,
+        demo.get("/whoami", Some(&viewer)).await.0,
         StatusCode::OK,
         "nothing was changed"
     );
@@ -388,10 +350,13 @@ async fn participant_methods_need_room_admin_of_that_room() {
 
 #[tokio::test]
 async fn the_refresh_header_after_an_update_carries_the_new_grants() {
-    let demo = Demo::start().await;
+    let demo = Stage::start().await;
     let admin = demo.admin();
     let viewer = demo.viewer("rae");
-    assert_eq!(demo.get("/rtc/validate", &viewer).await.0, StatusCode::OK);
+    assert_eq!(
+        demo.get("/rtc/validate", Some(&viewer)).await.0,
+        StatusCode::OK
+    );
     demo.at(T0 + 30);
     let (status, _) = demo
         .twirp("UpdateParticipant", &admin, json!({"room": "stage", "identity": "rae",
@@ -409,7 +374,7 @@ async fn the_refresh_header_after_an_update_carries_the_new_grants() {
     let refreshed = headers[app::REFRESH_HEADER].to_str().expect("a token");
     assert_eq!(headers["cache-control"], "no-store");
     let claims = Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("key"))
-        .verify_at(refreshed, UNIX_EPOCH + Duration::from_secs(T0 + 30))
+        .verify_at(refreshed, at(T0 + 30))
         .expect("the refresh verifies");
     assert!(claims.can_publish_source(tower_livekit_auth::TrackSource::ScreenShare));
     assert!(!claims.can_publish_source(tower_livekit_auth::TrackSource::Camera));
@@ -420,10 +385,13 @@ async fn the_refresh_header_after_an_update_carries_the_new_grants() {
 async fn an_unknown_source_number_allows_nothing_and_never_every_source() {
     // A protobuf `can_publish_sources = [99]` was once dropped, and the empty list that was
     // left means every source. LiveKit keeps the number, which matches no source.
-    let demo = Demo::start().await;
+    let demo = Stage::start().await;
     let admin = demo.admin();
     let viewer = demo.viewer("quinn");
-    assert_eq!(demo.get("/rtc/validate", &viewer).await.0, StatusCode::OK);
+    assert_eq!(
+        demo.get("/rtc/validate", Some(&viewer)).await.0,
+        StatusCode::OK
+    );
     demo.at(T0 + 5);
     let request = proto::UpdateParticipantRequest {
         room: "stage".into(),
@@ -460,10 +428,13 @@ async fn an_unknown_source_number_allows_nothing_and_never_every_source() {
 
 #[tokio::test]
 async fn updates_past_livekits_size_limits_are_invalid_arguments() {
-    let demo = Demo::start().await;
+    let demo = Stage::start().await;
     let admin = demo.admin();
     let viewer = demo.viewer("rae");
-    assert_eq!(demo.get("/rtc/validate", &viewer).await.0, StatusCode::OK);
+    assert_eq!(
+        demo.get("/rtc/validate", Some(&viewer)).await.0,
+        StatusCode::OK
+    );
     for (body, limit) in [
         (
             json!({"room": "stage", "identity": "rae", "metadata": "m".repeat(512 * 1024 + 1)}),
@@ -488,6 +459,6 @@ async fn updates_past_livekits_size_limits_are_invalid_arguments() {
         );
     }
     // Nothing of them reached the participant.
-    let (_, whoami) = demo.get("/whoami", &viewer).await;
+    let (_, whoami) = demo.get("/whoami", Some(&viewer)).await;
     assert!(whoami.contains("\"Viewer\""), "{whoami}");
 }

@@ -5,11 +5,8 @@
 //! the crate's `Verifier`; `interop/token_source.mjs` replays the same requests and checks their
 //! tokens with the Node SDK's `TokenVerifier`.
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../examples/server/app/mod.rs"]
-mod app;
-
 use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,7 +20,9 @@ use livekit_token_source::{
 };
 use serde::Deserialize;
 use serde_json::Value;
-use tower_livekit_auth::{Claims, KeyRing, Verifier};
+use tower_livekit_auth::{Claims, KeyRing};
+
+use crate::harness;
 
 const KEY: &str = "APItokensource1";
 const SECRET: &str = "tokenSourceInteropSecret0123456789abcdefgh";
@@ -60,39 +59,33 @@ async fn record(State(arrivals): State<Arrivals>, request: Request, next: Next) 
     next.run(Request::from_parts(parts, Body::from(body))).await
 }
 
-/// The demo on 127.0.0.1 with the real clock: the clients judge a token's freshness by it.
+/// The demo on 127.0.0.1 with the real clock (the clients judge a token's freshness by it),
+/// every request recorded as it arrives.
 struct Demo {
-    base: String,
-    server_url: String,
-    verifier: Verifier,
+    demo: harness::Demo,
     arrivals: Arrivals,
+}
+
+impl Deref for Demo {
+    type Target = harness::Demo;
+
+    fn deref(&self) -> &harness::Demo {
+        &self.demo
+    }
 }
 
 impl Demo {
     async fn start() -> Demo {
         let keys = KeyRing::new().with_key(KEY, SECRET).expect("key");
-        let verifier = Verifier::new(keys);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("address");
-        let server_url = format!("ws://{addr}");
-        let state = app::AppState::new(verifier.clone(), server_url.clone());
         let arrivals = Arrivals::default();
-        let router =
-            app::router(state)
-                .expect("router")
-                .layer(axum::middleware::from_fn_with_state(
-                    arrivals.clone(),
-                    record,
-                ));
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        Demo {
-            base: format!("http://{addr}"),
-            server_url,
-            verifier,
-            arrivals,
-        }
+        let recorder = arrivals.clone();
+        let demo = harness::Demo::with_keys(keys)
+            .around(move |router| {
+                router.layer(axum::middleware::from_fn_with_state(recorder, record))
+            })
+            .start()
+            .await;
+        Demo { demo, arrivals }
     }
 
     fn claims(&self, response: &TokenSourceResponse) -> Claims {

@@ -3,59 +3,50 @@
 //! server answers the clients' `TokenSource.developmentTokenServer`, from the demo's own
 //! endpoint and policy.
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../examples/server/app/mod.rs"]
-mod app;
-
-use std::time::Duration;
+use std::ops::Deref;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use tower_livekit_auth::{KeyRing, Verifier};
+use tower_livekit_auth::KeyRing;
+
+use crate::harness::Demo;
 
 const KEY: &str = "APIsandboxtest01";
 const SECRET: &str = "sandboxRouteTestSecret0123456789abcdefghij";
 const PATH: &str = "/api/v2/sandbox/connection-details";
 
-struct Demo {
-    url: String,
-    server_url: String,
-    verifier: Verifier,
-    http: reqwest::Client,
+/// The demo on the system clock, and the URL of its development token server.
+struct Sandbox {
+    demo: Demo,
+    route: String,
 }
 
-impl Demo {
-    async fn start() -> Demo {
-        let verifier = Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("key"));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("address");
-        let server_url = format!("ws://{addr}");
-        let state = app::AppState::new(verifier.clone(), server_url.clone());
-        let router = app::router(state).expect("router");
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("client");
-        Demo {
-            url: format!("http://{addr}{PATH}"),
-            server_url,
-            verifier,
-            http,
-        }
+impl Deref for Sandbox {
+    type Target = Demo;
+
+    fn deref(&self) -> &Demo {
+        &self.demo
+    }
+}
+
+impl Sandbox {
+    async fn start() -> Sandbox {
+        let keys = KeyRing::new().with_key(KEY, SECRET).expect("key");
+        let demo = Demo::with_keys(keys).start().await;
+        let route = demo.url(PATH);
+        Sandbox { demo, route }
     }
 
-    /// POSTs `body` as JSON with these extra headers; the status, headers and JSON answer.
-    async fn post(
+    /// POSTs `body` as JSON to the route with these extra headers; the status, headers and
+    /// JSON answer.
+    async fn connection_details(
         &self,
         headers: &[(&str, &str)],
         body: &str,
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         let mut request = self
             .http
-            .post(&self.url)
+            .post(&self.route)
             .header("content-type", "application/json")
             .body(body.to_owned());
         for (name, value) in headers {
@@ -76,9 +67,9 @@ const JS_BODY: &str = r#"{"room_name":"dev-room","participant_name":"Dev Zoë","
 
 #[tokio::test]
 async fn connection_details_carry_a_token_with_what_the_policy_granted() {
-    let demo = Demo::start().await;
+    let demo = Sandbox::start().await;
     let (status, headers, json) = demo
-        .post(&[("X-Sandbox-ID", "my-sandbox-1")], JS_BODY)
+        .connection_details(&[("X-Sandbox-ID", "my-sandbox-1")], JS_BODY)
         .await;
     assert_eq!(status, StatusCode::CREATED, "{json}");
     assert_eq!(headers["cache-control"], "no-store");
@@ -128,9 +119,9 @@ async fn connection_details_carry_a_token_with_what_the_policy_granted() {
 #[tokio::test]
 async fn generated_room_and_identity_are_reported_back() {
     // The Swift, Android and Flutter clients' request with no options.
-    let demo = Demo::start().await;
+    let demo = Sandbox::start().await;
     let (status, _, json) = demo
-        .post(&[("X-Sandbox-ID", "my-sandbox-1")], r#"{"room_config":{}}"#)
+        .connection_details(&[("X-Sandbox-ID", "my-sandbox-1")], r#"{"room_config":{}}"#)
         .await;
     assert_eq!(status, StatusCode::CREATED, "{json}");
     let claims = demo
@@ -153,7 +144,7 @@ async fn generated_room_and_identity_are_reported_back() {
 
 #[tokio::test]
 async fn a_missing_or_malformed_sandbox_id_is_a_400_that_names_the_header() {
-    let demo = Demo::start().await;
+    let demo = Sandbox::start().await;
     let too_long = "a".repeat(129);
     for (what, headers) in [
         ("missing", vec![]),
@@ -166,7 +157,7 @@ async fn a_missing_or_malformed_sandbox_id_is_a_400_that_names_the_header() {
         ("a quote", vec![("X-Sandbox-ID", "evil\"id")]),
         ("too long", vec![("X-Sandbox-ID", too_long.as_str())]),
     ] {
-        let (status, _, json) = demo.post(&headers, JS_BODY).await;
+        let (status, _, json) = demo.connection_details(&headers, JS_BODY).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {json}");
         let message = json["message"].as_str().expect("a message");
         assert!(message.contains("X-Sandbox-ID"), "{what}: {message}");
@@ -179,17 +170,19 @@ async fn a_missing_or_malformed_sandbox_id_is_a_400_that_names_the_header() {
     }
     let longest = "a".repeat(128);
     for fine in ["my-sandbox_1", "X", longest.as_str()] {
-        let (status, _, json) = demo.post(&[("X-Sandbox-ID", fine)], "{}").await;
+        let (status, _, json) = demo
+            .connection_details(&[("X-Sandbox-ID", fine)], "{}")
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{fine}: {json}");
     }
 }
 
 #[tokio::test]
 async fn the_route_keeps_the_token_endpoints_checks() {
-    let demo = Demo::start().await;
+    let demo = Sandbox::start().await;
     let response = demo
         .http
-        .get(&demo.url)
+        .get(&demo.route)
         .header("X-Sandbox-ID", "my-sandbox-1")
         .send()
         .await
@@ -198,7 +191,7 @@ async fn the_route_keeps_the_token_endpoints_checks() {
     // A cross-site form or no-cors fetch cannot send JSON: refused before the sandbox ID.
     let response = demo
         .http
-        .post(&demo.url)
+        .post(&demo.route)
         .header("X-Sandbox-ID", "my-sandbox-1")
         .header("content-type", "text/plain")
         .body(JS_BODY)
@@ -207,14 +200,16 @@ async fn the_route_keeps_the_token_endpoints_checks() {
         .expect("request");
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let (status, _, json) = demo
-        .post(&[("X-Sandbox-ID", "my-sandbox-1")], r#"{"room_name":5}"#)
+        .connection_details(&[("X-Sandbox-ID", "my-sandbox-1")], r#"{"room_name":5}"#)
         .await;
     assert_eq!(
         (status, json["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_request"))
     );
     let egress = r#"{"room_config":{"egress":{"room":{"file_outputs":[]}}}}"#;
-    let (status, _, json) = demo.post(&[("X-Sandbox-ID", "my-sandbox-1")], egress).await;
+    let (status, _, json) = demo
+        .connection_details(&[("X-Sandbox-ID", "my-sandbox-1")], egress)
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{json}");
     let claims = demo
         .verifier
