@@ -11,7 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 
-"$root/scripts/install_redis.sh"
+"$root/scripts/install_tools.sh"
 bash "$here/setup.sh"
 # One build, with Redis, used at once (a build with other features replaces the file).
 server="$("$root/scripts/demo_server_redis.sh")"

@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 [ $# -gt 0 ] || set -- aof none
 
-scripts/install_redis.sh
+scripts/install_tools.sh
 server="$(scripts/demo_server_redis.sh --release)"
 cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin outage
 outage=benches/compare/target/release/outage

@@ -7,7 +7,7 @@
 # (e.g. --poll-us 50, --updates 5000).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-scripts/install_redis.sh
+scripts/install_tools.sh
 server="$(scripts/demo_server_redis.sh --release)"
 cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin propagation
 echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
