@@ -10,11 +10,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use tower_livekit_auth::{Claims, KeyRing};
 
-// The demo server's own description; tests/demo/server.rs also loads it inside the whole app.
-#[allow(clippy::duplicate_mod)]
-#[path = "../../examples/server/app/whoami.rs"]
-mod whoami;
-
 #[derive(Debug, Deserialize)]
 pub struct TokenFixtures {
     pub keys: BTreeMap<String, String>,
@@ -74,9 +69,24 @@ pub fn key_ring(keys: &BTreeMap<String, String>) -> KeyRing {
     })
 }
 
-/// The claims in the fixtures' expectation format: the demo server's `/whoami` description.
+/// The claims in the fixtures' expectation format, from the crate's accessors: identity,
+/// profile, API key, expiry, room, every permission after the server's defaults, SIP grants
+/// and `roomConfig`'s agents. (`lkauth serve`'s `/whoami` answers the same fields; its tests
+/// hold its answer to the same fixtures through [`resolved_from_whoami`].)
 pub fn resolved(claims: &Claims) -> Value {
-    let whoami = serde_json::to_value(whoami::describe(claims)).expect("a description serializes");
+    let whoami = serde_json::json!({
+        "identity": claims.identity(),
+        "name": claims.name(),
+        "kind": claims.kind().as_str(),
+        "metadata": claims.metadata(),
+        "attributes": claims.attributes(),
+        "apiKey": claims.api_key(),
+        "expiresAt": claims.expires_at(),
+        "room": claims.room(),
+        "permissions": claims.permissions(),
+        "sip": {"admin": claims.is_sip_admin(), "call": claims.can_make_sip_calls()},
+        "roomConfig": claims.room_config(),
+    });
     resolved_from_whoami(&whoami)
 }
 

@@ -1,4 +1,4 @@
-//! The demo server (`examples/server/`) on 127.0.0.1, driven over real HTTP: one test binary,
+//! `lkauth serve` (`lkauth/src/serve/`) on 127.0.0.1, driven over real HTTP: one test binary,
 //! so that the demo app compiles once, and one harness (`harness.rs`) that starts it for every
 //! module.
 //!
@@ -8,15 +8,11 @@
 //! - `sandbox`: LiveKit's development token server route;
 //! - `token_source`: LiveKit's own `TokenSource` clients and the SDKs' recorded requests.
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../examples/server/app/mod.rs"]
-mod app;
-#[path = "../support/mod.rs"]
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
 mod harness;
 mod participants;
-#[cfg(feature = "redis")]
 mod replicas;
 mod sandbox;
 mod server;

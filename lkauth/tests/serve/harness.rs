@@ -9,8 +9,6 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use tower_livekit_auth::{AccessToken, KeyRing, Verifier};
 
-use crate::app;
-
 /// A running demo server.
 pub(crate) struct Demo {
     /// `http://127.0.0.1:<port>`.
@@ -30,8 +28,7 @@ pub(crate) struct Demo {
 pub(crate) struct DemoOptions {
     keys: KeyRing,
     clock: Option<u64>,
-    timeouts: app::serve::Timeouts,
-    #[cfg(feature = "redis")]
+    timeouts: lkauth::listen::Timeouts,
     replica_of: Option<(String, String)>,
     around: Option<Box<dyn FnOnce(axum::Router) -> axum::Router>>,
 }
@@ -43,8 +40,7 @@ impl Demo {
         DemoOptions {
             keys,
             clock: None,
-            timeouts: app::serve::Timeouts::default(),
-            #[cfg(feature = "redis")]
+            timeouts: lkauth::listen::Timeouts::default(),
             replica_of: None,
             around: None,
         }
@@ -122,14 +118,13 @@ impl DemoOptions {
     }
 
     /// Serve with these read timeouts instead of the demo's defaults.
-    pub(crate) fn timeouts(mut self, timeouts: app::serve::Timeouts) -> Self {
+    pub(crate) fn timeouts(mut self, timeouts: lkauth::listen::Timeouts) -> Self {
         self.timeouts = timeouts;
         self
     }
 
     /// Run as one replica of many: the participant state and the rooms in the Redis at `url`,
     /// under `prefix`.
-    #[cfg(feature = "redis")]
     pub(crate) fn replica_of(mut self, url: &str, prefix: &str) -> Self {
         self.replica_of = Some((url.to_owned(), prefix.to_owned()));
         self
@@ -157,22 +152,19 @@ impl DemoOptions {
             .expect("bind loopback");
         let addr = listener.local_addr().expect("address");
         let server_url = format!("ws://{addr}");
-        #[cfg(feature = "redis")]
         let state = match &self.replica_of {
             Some((url, prefix)) => {
-                app::AppState::replica(verifier.clone(), server_url.clone(), url, prefix)
+                lkauth::serve::AppState::replica(verifier.clone(), server_url.clone(), url, prefix)
                     .await
                     .expect("reaches Redis")
             }
-            None => app::AppState::new(verifier.clone(), server_url.clone()),
+            None => lkauth::serve::AppState::new(verifier.clone(), server_url.clone()),
         };
-        #[cfg(not(feature = "redis"))]
-        let state = app::AppState::new(verifier.clone(), server_url.clone());
-        let mut router = app::router(state).expect("router");
+        let mut router = lkauth::serve::router(state).expect("router");
         if let Some(around) = self.around {
             router = around(router);
         }
-        tokio::spawn(app::serve::serve(
+        tokio::spawn(lkauth::listen::serve(
             listener,
             router,
             self.timeouts,

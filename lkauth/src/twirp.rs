@@ -1,25 +1,15 @@
-//! A twirp subset of LiveKit's `RoomService`, with the grants LiveKit checks for each
-//! method (`roomCreate`, `roomList`, `roomAdmin` of the room: `livekit-server`'s
-//! `pkg/service/roomservice.go`), participant updates and removals after the token, and twirp
-//! errors, so that the official SDK clients can drive it: the Node SDK speaks protobuf-JSON
-//! (`application/json`), the Python SDK protobuf (`application/protobuf`); each is answered
-//! in the encoding it asked in. The messages are the official `livekit-protocol` crate's.
-
-mod room_service;
+//! Twirp as LiveKit's server SDKs speak it: the Node SDK sends protobuf-JSON
+//! (`application/json`), the Python SDK protobuf (`application/protobuf`), and each is answered
+//! in the encoding it asked in; errors are JSON `{"code","msg"}` whatever the encoding. The
+//! messages are the official `livekit-protocol` crate's.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Response, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::{Extension, Router};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
 use tower_livekit_auth::middleware::{AuthRejection, RejectionKind};
-use tower_livekit_auth::{AuthLayer, Claims, Verifier};
-
-use super::AppState;
 
 /// How a request's message is encoded, and so its answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +22,7 @@ pub(crate) enum Codec {
 
 impl Codec {
     /// The codec of `headers`' `Content-Type`, as twirp names them.
-    fn of(headers: &HeaderMap) -> Result<Codec, TwirpError> {
+    pub(crate) fn of(headers: &HeaderMap) -> Result<Codec, TwirpError> {
         let content_type = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -52,7 +42,7 @@ impl Codec {
     }
 
     /// Reads the request message.
-    fn decode<T>(self, body: &Bytes) -> Result<T, TwirpError>
+    pub(crate) fn decode<T>(self, body: &Bytes) -> Result<T, TwirpError>
     where
         T: prost::Message + Default + DeserializeOwned,
     {
@@ -70,7 +60,7 @@ impl Codec {
     }
 
     /// Writes the answer message.
-    fn encode<T: prost::Message + Serialize>(self, message: &T) -> Response<Body> {
+    pub(crate) fn encode<T: prost::Message + Serialize>(self, message: &T) -> Response<Body> {
         let (bytes, content_type) = match self {
             Codec::Json => (
                 serde_json::to_vec(message).unwrap_or_default(),
@@ -120,7 +110,7 @@ impl IntoResponse for TwirpError {
 }
 
 /// The AuthLayer's rejections as twirp errors.
-fn twirp_rejection(rejection: &AuthRejection) -> Response<Body> {
+pub(crate) fn twirp_rejection(rejection: &AuthRejection) -> Response<Body> {
     let code = match rejection.kind() {
         RejectionKind::MalformedRequest => "malformed",
         RejectionKind::InsufficientScope => "permission_denied",
@@ -132,25 +122,4 @@ fn twirp_rejection(rejection: &AuthRejection) -> Response<Body> {
         .headers_mut()
         .insert(header::WWW_AUTHENTICATE, rejection.www_authenticate());
     response
-}
-
-pub(crate) fn router(verifier: Verifier) -> Router<AppState> {
-    Router::new()
-        .route("/twirp/livekit.RoomService/{method}", post(room_service))
-        // A route layer: other twirp services and paths are 404, not 401.
-        .route_layer(AuthLayer::new(verifier).with_rejection_handler(twirp_rejection))
-}
-
-async fn room_service(
-    State(state): State<AppState>,
-    Path(method): Path<String>,
-    Extension(claims): Extension<Claims>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response<Body> {
-    let call = async {
-        let codec = Codec::of(&headers)?;
-        room_service::call(&state, &method, &claims, codec, &body).await
-    };
-    call.await.unwrap_or_else(IntoResponse::into_response)
 }

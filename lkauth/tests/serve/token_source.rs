@@ -173,7 +173,7 @@ struct RecordedRequest {
 
 fn fixture(file: &str) -> Fixture {
     let path = format!(
-        "{}/tests/fixtures/token_requests/{file}",
+        "{}/../tests/fixtures/token_requests/{file}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));

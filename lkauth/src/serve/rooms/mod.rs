@@ -4,7 +4,6 @@
 //! (`--redis`) in Redis, where every replica of the demo sees the same rooms.
 
 mod memory;
-#[cfg(feature = "redis")]
 mod redis;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -29,7 +28,6 @@ pub(crate) struct Unavailable(pub(crate) String);
 #[derive(Clone)]
 pub(crate) enum Rooms {
     Memory(memory::Memory),
-    #[cfg(feature = "redis")]
     Redis(redis::RedisRooms),
 }
 
@@ -41,7 +39,6 @@ impl Default for Rooms {
 
 impl Rooms {
     /// Rooms in Redis at `url`, under `prefix`.
-    #[cfg(feature = "redis")]
     pub(crate) async fn redis(url: &str, prefix: &str) -> Result<Self, Unavailable> {
         redis::RedisRooms::connect(url, prefix)
             .await
@@ -56,7 +53,6 @@ impl Rooms {
     ) -> Result<proto::Room, Unavailable> {
         match self {
             Rooms::Memory(rooms) => Ok(rooms.create(request)),
-            #[cfg(feature = "redis")]
             Rooms::Redis(rooms) => rooms.create(request).await,
         }
     }
@@ -65,7 +61,6 @@ impl Rooms {
     pub(crate) async fn list(&self, names: &[String]) -> Result<Vec<proto::Room>, Unavailable> {
         match self {
             Rooms::Memory(rooms) => Ok(rooms.list(names)),
-            #[cfg(feature = "redis")]
             Rooms::Redis(rooms) => rooms.list(names).await,
         }
     }
@@ -74,7 +69,6 @@ impl Rooms {
     pub(crate) async fn delete(&self, name: &str) -> Result<bool, Unavailable> {
         match self {
             Rooms::Memory(rooms) => Ok(rooms.delete(name)),
-            #[cfg(feature = "redis")]
             Rooms::Redis(rooms) => rooms.delete(name).await,
         }
     }
@@ -87,7 +81,6 @@ impl Rooms {
     ) -> Result<Option<proto::Room>, Unavailable> {
         match self {
             Rooms::Memory(rooms) => Ok(rooms.set_metadata(name, metadata)),
-            #[cfg(feature = "redis")]
             Rooms::Redis(rooms) => rooms.set_metadata(name, metadata).await,
         }
     }
@@ -96,7 +89,6 @@ impl Rooms {
     pub(crate) async fn exists(&self, name: &str) -> Result<bool, Unavailable> {
         match self {
             Rooms::Memory(rooms) => Ok(rooms.exists(name)),
-            #[cfg(feature = "redis")]
             Rooms::Redis(rooms) => rooms.exists(name).await,
         }
     }
@@ -109,7 +101,6 @@ impl Rooms {
                 rooms.join(claims);
                 Ok(())
             }
-            #[cfg(feature = "redis")]
             Rooms::Redis(rooms) => rooms.join(claims).await,
         }
     }
@@ -122,7 +113,6 @@ impl Rooms {
     ) -> Result<Option<Joined>, Unavailable> {
         match self {
             Rooms::Memory(rooms) => Ok(rooms.participant(room, identity)),
-            #[cfg(feature = "redis")]
             Rooms::Redis(rooms) => rooms.participant(room, identity).await,
         }
     }
@@ -131,7 +121,6 @@ impl Rooms {
     pub(crate) async fn participants(&self, room: &str) -> Result<Vec<Joined>, Unavailable> {
         match self {
             Rooms::Memory(rooms) => Ok(rooms.participants(room)),
-            #[cfg(feature = "redis")]
             Rooms::Redis(rooms) => rooms.participants(room).await,
         }
     }
@@ -140,7 +129,6 @@ impl Rooms {
     pub(crate) async fn leave(&self, room: &str, identity: &str) -> Result<bool, Unavailable> {
         match self {
             Rooms::Memory(rooms) => Ok(rooms.leave(room, identity)),
-            #[cfg(feature = "redis")]
             Rooms::Redis(rooms) => rooms.leave(room, identity).await,
         }
     }

@@ -11,7 +11,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tower_livekit_auth::{AccessToken, KeyRing, Verifier, VideoGrant};
 
-use crate::app;
 use crate::harness::{at, Demo};
 
 const KEY: &str = "APIparticipants";
@@ -371,7 +370,9 @@ async fn the_refresh_header_after_an_update_carries_the_new_grants() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let refreshed = headers[app::REFRESH_HEADER].to_str().expect("a token");
+    let refreshed = headers[lkauth::serve::REFRESH_HEADER]
+        .to_str()
+        .expect("a token");
     assert_eq!(headers["cache-control"], "no-store");
     let claims = Verifier::new(KeyRing::new().with_key(KEY, SECRET).expect("key"))
         .verify_at(refreshed, at(T0 + 30))

@@ -9,9 +9,9 @@ use tower_livekit_auth::state::{
 };
 use tower_livekit_auth::Claims;
 
-use super::super::rooms::{Joined, Unavailable};
-use super::super::AppState;
-use super::{Codec, TwirpError};
+use super::rooms::{Joined, Unavailable};
+use super::AppState;
+use crate::twirp::{Codec, TwirpError};
 
 pub(super) async fn call(
     app: &AppState,

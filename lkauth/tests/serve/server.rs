@@ -1,4 +1,4 @@
-//! The demo server (`examples/server/`) on 127.0.0.1, driven over real HTTP with reqwest and
+//! `lkauth serve` (`lkauth/src/serve/`) on 127.0.0.1, driven over real HTTP with reqwest and
 //! with tokens from the SDK interop fixtures.
 
 use std::ops::Deref;
@@ -8,7 +8,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tower_livekit_auth::{AccessToken, TrackSource, Verifier, VideoGrant};
 
-use crate::app;
 use crate::harness::{at, Demo};
 use crate::support;
 use crate::support::fixtures::{key_ring, resolved_from_whoami, tokens};
@@ -32,10 +31,10 @@ impl Deref for Server {
 
 impl Server {
     async fn start() -> Server {
-        Server::start_with(app::serve::Timeouts::default()).await
+        Server::start_with(lkauth::listen::Timeouts::default()).await
     }
 
-    async fn start_with(timeouts: app::serve::Timeouts) -> Server {
+    async fn start_with(timeouts: lkauth::listen::Timeouts) -> Server {
         let fixtures = tokens();
         let demo = Demo::with_keys(key_ring(&fixtures.keys))
             .clock_at(1_763_900_100)
@@ -508,16 +507,16 @@ fn half_a_key_pair_is_an_error_never_the_dev_key() {
             "demoSecret0123456789abcdefghijklmnopqrstu",
         )][..],
     ] {
-        let err = app::config::load_keys(env(half)).expect_err("half a pair");
+        let err = lkauth::keys::load_keys(env(half)).expect_err("half a pair");
         assert!(
             err.contains("LIVEKIT_API_KEY") && err.contains("LIVEKIT_API_SECRET"),
             "{err}"
         );
         assert!(!err.contains(secret));
     }
-    let (keys, dev) = app::config::load_keys(env(&[])).expect("nothing set: the dev key");
-    assert!(dev && keys.contains(app::DEV_KEY));
-    let (keys, dev) = app::config::load_keys(env(&[
+    let (keys, dev) = lkauth::keys::load_keys(env(&[])).expect("nothing set: the dev key");
+    assert!(dev && keys.contains(lkauth::serve::DEV_KEY));
+    let (keys, dev) = lkauth::keys::load_keys(env(&[
         ("LIVEKIT_API_KEY", "APIdemo"),
         (
             "LIVEKIT_API_SECRET",
@@ -525,7 +524,7 @@ fn half_a_key_pair_is_an_error_never_the_dev_key() {
         ),
     ]))
     .expect("a pair");
-    assert!(!dev && keys.contains("APIdemo") && !keys.contains(app::DEV_KEY));
+    assert!(!dev && keys.contains("APIdemo") && !keys.contains(lkauth::serve::DEV_KEY));
 }
 
 #[tokio::test]
@@ -557,7 +556,7 @@ async fn paths_no_route_matches_are_404_not_401() {
 async fn a_slow_client_cannot_hold_a_connection_open() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let server = Server::start_with(app::serve::Timeouts {
+    let server = Server::start_with(lkauth::listen::Timeouts {
         header_read: Duration::from_millis(300),
         body_read: Duration::from_millis(300),
     })

@@ -10,10 +10,7 @@
 //! Keys: `--api-key`/`--api-secret`, else `LIVEKIT_API_KEY`/`LIVEKIT_API_SECRET` (or
 //! `LIVEKIT_KEYS` for `verify`), else LiveKit's dev key `devkey`/`secret`.
 
-#![allow(clippy::print_stdout, clippy::print_stderr)]
-
-#[path = "support/typical_token.rs"]
-mod typical_token;
+use crate::typical_token;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -303,7 +300,7 @@ fn bench(flags: &Flags) -> Result<(), String> {
     );
     let mut single = 0.0;
     for threads in 1..=max_threads.max(1) {
-        let rate = run(
+        let rate = measure(
             &verifier,
             &tokens,
             threads,
@@ -322,7 +319,7 @@ fn bench(flags: &Flags) -> Result<(), String> {
     Ok(())
 }
 
-fn run(verifier: &Verifier, tokens: &[String], threads: usize, duration: Duration) -> f64 {
+fn measure(verifier: &Verifier, tokens: &[String], threads: usize, duration: Duration) -> f64 {
     let stop = AtomicBool::new(false);
     let done = AtomicU64::new(0);
     let start = Instant::now();
@@ -358,8 +355,17 @@ fn generated_tokens() -> Result<(Verifier, Vec<String>), String> {
     Ok((Verifier::new(keys), tokens))
 }
 
-fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
+/// `lkauth token ARGS...`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+/// Runs `lkauth token`.
+#[must_use]
+pub fn run(args: Args) -> ExitCode {
+    let mut args = args.args.into_iter();
     let command = args.next().unwrap_or_default();
     let result = Flags::parse(args).and_then(|flags| match command.as_str() {
         "create" => create(&flags),

@@ -1,20 +1,22 @@
-//! The demo app: the routes, their layers, and the shared state. Integration tests include this
-//! module with `#[path]` and serve it on 127.0.0.1, so it uses only `super::` paths.
+//! `lkauth serve`: LiveKit's token endpoint, its development token server, a twirp
+//! `RoomService` (rooms, and participants updated and removed after their tokens were issued),
+//! a webhook receiver and the participant routes, every use of `tower-livekit-auth` in one
+//! axum app.
 //!
-//! Handlers take the claims as `Extension<Claims>`, axum's own extractor, so that the demo
-//! builds without the crate's `axum` feature (`cargo run --example server` as it is); with the
-//! feature, `Claims` itself is an extractor (see the README).
+//! Handlers take the claims as `Extension<Claims>`, axum's own extractor.
 
-pub(crate) mod config;
 mod publish;
+mod room_service;
 mod rooms;
 mod rtc;
+mod run;
 mod sandbox;
-pub(crate) mod serve;
 mod token;
 mod twirp;
 mod webhook;
 mod whoami;
+
+pub use run::{run, Args};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,13 +31,14 @@ use tower_livekit_auth::webhook::WebhookLayer;
 use tower_livekit_auth::{AuthLayer, MintError, TrackSource, Verifier, VideoGrant};
 
 /// LiveKit's development key (`livekit-server --dev`).
-pub(crate) const DEV_KEY: &str = "devkey";
+pub const DEV_KEY: &str = "devkey";
 /// LiveKit's development secret: public knowledge, for local use only.
-pub(crate) const DEV_SECRET: &str = "secret";
+pub const DEV_SECRET: &str = "secret";
 
 /// What the handlers share.
 #[derive(Clone)]
-pub(crate) struct AppState {
+#[allow(missing_debug_implementations)] // a verifier, a state and rooms: nothing to show
+pub struct AppState {
     /// Verifies with `participants` applied: every route answers with the current state.
     pub(crate) verifier: Verifier,
     /// The LiveKit URL that `POST /token` hands out.
@@ -48,7 +51,8 @@ pub(crate) struct AppState {
 impl AppState {
     /// The app's state around `verifier`, with the verifier's participant state or, if it has
     /// none, a new in-memory one on the verifier's clock, given to it.
-    pub(crate) fn new(verifier: Verifier, public_url: String) -> Self {
+    #[must_use]
+    pub fn new(verifier: Verifier, public_url: String) -> Self {
         let participants = verifier.participant_state().cloned().unwrap_or_else(|| {
             let clock = verifier.clone();
             let options = StateOptions::new()
@@ -66,8 +70,7 @@ impl AppState {
 
     /// The state of one replica of many: the participant state and the rooms in Redis at
     /// `url`, under `prefix`, so that any replica answers any twirp call and any route.
-    #[cfg(feature = "redis")]
-    pub(crate) async fn replica(
+    pub async fn replica(
         verifier: Verifier,
         public_url: String,
         url: &str,
@@ -95,10 +98,10 @@ impl AppState {
 
 /// The response header that carries a refreshed token: within 10 minutes of expiry, and at
 /// once after the participant's state changed (the LiveKit server's refresh rules).
-pub(crate) const REFRESH_HEADER: &str = "x-livekit-refresh-token";
+pub const REFRESH_HEADER: &str = "x-livekit-refresh-token";
 
 /// Every route of the demo server. Fails only if the key ring is empty.
-pub(crate) fn router(state: AppState) -> Result<Router, MintError> {
+pub fn router(state: AppState) -> Result<Router, MintError> {
     let verifier = state.verifier.clone();
     let token_endpoint = token::endpoint(&state)?;
     let participant_layer = || {
@@ -144,7 +147,7 @@ fn text_rejection(rejection: &AuthRejection) -> axum::response::Response {
 }
 
 /// The API key the demo mints with: the first in sort order, so that it is the same every run.
-pub(crate) fn signing_key(state: &AppState) -> Option<String> {
+pub fn signing_key(state: &AppState) -> Option<String> {
     state
         .verifier
         .key_ring()
@@ -154,7 +157,7 @@ pub(crate) fn signing_key(state: &AppState) -> Option<String> {
 }
 
 /// Ready-to-paste `curl` lines for each route, with freshly minted tokens.
-pub(crate) fn curl_examples(state: &AppState, addr: SocketAddr) -> Result<String, MintError> {
+pub fn curl_examples(state: &AppState, addr: SocketAddr) -> Result<String, MintError> {
     let Some(token) =
         signing_key(state).and_then(|key| state.verifier.key_ring().access_token(&key))
     else {

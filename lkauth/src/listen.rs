@@ -14,9 +14,11 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 
 /// How long a client may take to send a request's head, and its body.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Timeouts {
-    pub(crate) header_read: Duration,
-    pub(crate) body_read: Duration,
+pub struct Timeouts {
+    /// How long a client may take to send a request's head.
+    pub header_read: Duration,
+    /// How long a client may take to send a request's body.
+    pub body_read: Duration,
 }
 
 impl Default for Timeouts {
@@ -29,7 +31,7 @@ impl Default for Timeouts {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes.
-pub(crate) async fn serve(
+pub async fn serve(
     listener: TcpListener,
     router: Router,
     timeouts: Timeouts,
