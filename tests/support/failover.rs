@@ -100,6 +100,8 @@ pub struct Write {
     pub identity: String,
     pub removal: bool,
     pub answer: Answer,
+    /// When it was sent.
+    pub started: Instant,
     /// When it was answered.
     pub at: Instant,
     pub token: String,
@@ -110,6 +112,7 @@ pub async fn write(replica: &Replica, index: usize) -> Write {
     let identity = format!("p{index}");
     let token = token(&identity);
     let removal = index.is_multiple_of(3);
+    let started = Instant::now();
     let result = if removal {
         replica
             .state
@@ -131,6 +134,7 @@ pub async fn write(replica: &Replica, index: usize) -> Write {
         identity,
         removal,
         answer,
+        started,
         at: Instant::now(),
         token,
     }
@@ -196,9 +200,10 @@ pub struct Report {
     pub acknowledged: usize,
     pub refused: usize,
     pub unknown: usize,
-    /// Writes answered between the kill and the first acknowledged write after it.
+    /// Writes sent after the kill and answered before the first acknowledged write sent
+    /// after it.
     pub refused_during_failover: usize,
-    /// From the kill to the first acknowledged write after it.
+    /// From the kill to the answer of the first acknowledged write sent after it.
     pub first_ack_after_kill: Option<Duration>,
     /// From the kill until every replica shows what every answer allows.
     pub converged_after_kill: Option<Duration>,
@@ -249,7 +254,7 @@ pub async fn run(
             .lock()
             .expect("log")
             .iter()
-            .filter(|w| w.at > killed_at && w.answer == Answer::Acknowledged)
+            .filter(|w| w.started > killed_at && w.answer == Answer::Acknowledged)
             .count();
         if after >= writes_after || Instant::now() > deadline {
             break;
@@ -264,9 +269,10 @@ pub async fn run(
         writes: writes.len(),
         ..Report::default()
     };
+    // Writes sent after the kill: one in flight then may have been made before it.
     let first_ack = writes
         .iter()
-        .filter(|w| w.at > killed_at && w.answer == Answer::Acknowledged)
+        .filter(|w| w.started > killed_at && w.answer == Answer::Acknowledged)
         .map(|w| w.at)
         .min();
     report.first_ack_after_kill = first_ack.map(|at| at - killed_at);
@@ -296,7 +302,7 @@ pub async fn run(
                 }
             }
         }
-        let during = write.at > killed_at && first_ack.is_none_or(|first| write.at < first);
+        let during = write.started > killed_at && first_ack.is_none_or(|first| write.at < first);
         if during && write.answer != Answer::Acknowledged {
             report.refused_during_failover += 1;
         }
