@@ -1,5 +1,6 @@
 //! [`ParticipantUpdate`] and [`ParticipantPermission`]: what `UpdateParticipant` changes, and the
-//! LiveKit server's rules for applying it to a token's claims (spec §7.1).
+//! LiveKit server's rules for applying it to a token's claims (`livekit-server`'s
+//! `pkg/service/roomservice.go` and `livekit/protocol`'s `auth/grants.go`).
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::claims::{Claims, ClaimsData, PublishSources, TrackSource, VideoGrant};
 use crate::limits::{LimitExceeded, Limits};
 
-/// A change to a participant, as `UpdateParticipant` makes it (spec §7.1):
+/// A change to a participant, as LiveKit's `UpdateParticipant` makes it:
 ///
 /// - a name or metadata replaces the token's only when it is non-empty (an empty string, as
 ///   protobuf sends an unset field, changes nothing);
