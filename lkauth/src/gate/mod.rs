@@ -122,15 +122,18 @@
 
 mod answer;
 mod check;
+mod forward;
 pub mod grpc;
 mod http_check;
 mod log;
 mod original;
 pub mod policy;
 mod preset;
+pub mod room_service;
 mod template;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::{any, get};
 use axum::Router;
@@ -146,6 +149,7 @@ pub use self::policy::{Policy, PolicyError};
 pub use self::preset::{preset_text, PRESETS};
 
 use self::check::Checker;
+use self::forward::LiveKit;
 use self::log::Log;
 
 /// A gate: the compiled policy, the verifier with its participant state, where to forward
@@ -159,6 +163,7 @@ struct Inner {
     checker: Checker,
     verifier: Verifier,
     state: ParticipantState,
+    livekit: Option<LiveKit>,
     log: Log,
 }
 
@@ -166,6 +171,7 @@ impl std::fmt::Debug for Gate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gate")
             .field("checker", &self.inner.checker)
+            .field("livekit", &self.inner.livekit.as_ref().map(LiveKit::url))
             .finish_non_exhaustive()
     }
 }
@@ -175,6 +181,7 @@ impl std::fmt::Debug for Gate {
 pub struct GateBuilder {
     verifier: Verifier,
     policy: Policy,
+    livekit: Option<(String, Duration)>,
     access_log: bool,
 }
 
@@ -186,6 +193,7 @@ impl Gate {
         GateBuilder {
             verifier,
             policy,
+            livekit: None,
             access_log: false,
         }
     }
@@ -206,12 +214,24 @@ impl Gate {
         &self.inner.state
     }
 
+    pub(crate) fn livekit(&self) -> Option<&LiveKit> {
+        self.inner.livekit.as_ref()
+    }
+
     pub(crate) fn log(&self) -> &Log {
         &self.inner.log
     }
 }
 
 impl GateBuilder {
+    /// Forward each recorded `UpdateParticipant`/`RemoveParticipant` to the LiveKit server at
+    /// `url`, giving it `timeout` to answer.
+    #[must_use]
+    pub fn livekit_url(mut self, url: &str, timeout: Duration) -> Self {
+        self.livekit = Some((url.to_owned(), timeout));
+        self
+    }
+
     /// One line per check on stdout.
     #[must_use]
     pub fn access_log(mut self, on: bool) -> Self {
@@ -219,7 +239,7 @@ impl GateBuilder {
         self
     }
 
-    /// The gate.
+    /// The gate; an error when the LiveKit URL is not one.
     pub fn build(self) -> Result<Gate, String> {
         let verifier = self.verifier;
         let state = verifier.participant_state().cloned().unwrap_or_else(|| {
@@ -230,11 +250,16 @@ impl GateBuilder {
             ParticipantState::in_memory(options)
         });
         let verifier = verifier.with_participant_state(state.clone());
+        let livekit = self
+            .livekit
+            .map(|(url, timeout)| LiveKit::new(&url, timeout))
+            .transpose()?;
         Ok(Gate {
             inner: Arc::new(Inner {
                 checker: Checker::new(&self.policy, &verifier),
                 verifier,
                 state,
+                livekit,
                 log: Log::new(self.access_log),
             }),
         })
@@ -246,6 +271,7 @@ pub fn router(gate: Gate) -> Router {
     Router::new()
         .route("/auth", any(http_check::auth))
         .route("/healthz", get(|| async { "ok\n" }))
+        .merge(room_service::router(&gate))
         .fallback(http_check::fallback)
         .with_state(gate)
 }
