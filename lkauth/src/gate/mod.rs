@@ -130,6 +130,7 @@ mod original;
 pub mod policy;
 mod preset;
 pub mod room_service;
+mod run;
 mod template;
 
 use std::sync::Arc;
@@ -147,6 +148,7 @@ pub use self::original::{
 };
 pub use self::policy::{Policy, PolicyError};
 pub use self::preset::{preset_text, PRESETS};
+pub use self::run::{run, Args};
 
 use self::check::Checker;
 use self::forward::LiveKit;
