@@ -122,7 +122,7 @@
 
 mod answer;
 mod check;
-mod forward;
+pub mod forward;
 pub mod grpc;
 mod http_check;
 mod log;

@@ -34,7 +34,6 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> CheckRequest {
             }),
             ..AttributeContext::default()
         }),
-        ..CheckRequest::default()
     }
 }
 
