@@ -3,8 +3,8 @@
 //! body: a check is decided on the head alone.
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, Response, StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Response, StatusCode};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use http::HeaderValue;
 
@@ -16,24 +16,22 @@ use super::Gate;
 /// Envoy's `path_prefix`: the original path follows it.
 pub const EXT_AUTHZ_PREFIX: &str = "/ext_authz";
 
-/// `/auth`, any method: the original request from the forward-auth headers.
-pub(crate) async fn auth(State(gate): State<Gate>, headers: HeaderMap) -> Response<Body> {
-    let original = match Original::from_forward_headers(&headers) {
+/// `/auth`, any method: the original request from the forward-auth headers. (The request is
+/// taken whole so that its headers are read in place, not copied; its body is not read.)
+pub(crate) async fn auth(State(gate): State<Gate>, request: Request) -> Response<Body> {
+    let headers = request.headers();
+    let original = match Original::from_forward_headers(headers) {
         Ok(original) => original,
         Err(err) => return bad_original(&gate, "auth", &err),
     };
     let host = text(headers.get(X_FORWARDED_HOST));
-    answer(&gate, "auth", &original, &headers, host).await
+    answer(&gate, "auth", &original, headers, host).await
 }
 
 /// Every path the router has no route for: `/ext_authz` and below it are Envoy's checks, the
 /// rest is 404.
-pub(crate) async fn fallback(
-    State(gate): State<Gate>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response<Body> {
+pub(crate) async fn fallback(State(gate): State<Gate>, request: Request) -> Response<Body> {
+    let (method, uri, headers) = (request.method(), request.uri(), request.headers());
     let path = uri.path();
     let below = path
         .strip_prefix(EXT_AUTHZ_PREFIX)
@@ -45,12 +43,12 @@ pub(crate) async fn fallback(
              /ext_authz/... (Envoy)\n",
         );
     }
-    let original = match Original::from_prefixed(&method, &uri, EXT_AUTHZ_PREFIX) {
+    let original = match Original::from_prefixed(method, uri, EXT_AUTHZ_PREFIX) {
         Ok(original) => original,
         Err(err) => return bad_original(&gate, "ext_authz", &err),
     };
     let host = text(headers.get(HOST));
-    answer(&gate, "ext_authz", &original, &headers, host).await
+    answer(&gate, "ext_authz", &original, headers, host).await
 }
 
 async fn answer(

@@ -3,7 +3,15 @@
 //! cannot read, since that is a configuration to fix. The original URI is written through the
 //! library's `RedactedUri`, so an `?access_token=` never reaches a log; identities and rooms
 //! are written escaped (`{:?}`), so no line can be forged through them.
+//!
+//! An access-log line: `gate VIA METHOD URI [host="HOST"] route=N|default -> STATUS OUTCOME`,
+//! VIA being `auth`, `ext_authz` or `grpc`, N the index of the deciding route in the policy,
+//! OUTCOME `allow identity="..." room="..."`, `allow (no token)`, a rejection kind with its
+//! reason (`invalid_token (the token has been revoked)`) or `no_route`.
+//!
+//! Writing never fails a check: a closed stdout or stderr loses the line, nothing else.
 
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -66,7 +74,8 @@ impl Log {
                 None => format!("{} no_route", response.status().as_u16()),
             },
         };
-        println!(
+        let _ = writeln!(
+            std::io::stdout(),
             "gate {via} {} {}{host} {rule} -> {outcome}",
             original.method,
             RedactedUri::new(&original.uri)
@@ -77,7 +86,7 @@ impl Log {
     /// warning at most every [`WARNING_INTERVAL`].
     pub(crate) fn bad_original(&self, via: &str, err: &BadOriginal) {
         if self.access {
-            println!("gate {via} -> 400 bad_request ({err})");
+            let _ = writeln!(std::io::stdout(), "gate {via} -> 400 bad_request ({err})");
         }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -90,7 +99,8 @@ impl Log {
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "warning: gate {via}: a check was answered 400 (check the proxy's \
                  configuration; repeats are not shown for {} s): {err}",
                 WARNING_INTERVAL.as_secs()

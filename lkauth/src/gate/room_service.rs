@@ -15,6 +15,8 @@
 //! an update a `ParticipantInfo` holding the identity and what the update set (the gate knows
 //! no connection: no `sid`, no state).
 
+use std::io::Write as _;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Response, StatusCode};
@@ -106,7 +108,9 @@ fn require_admin(claims: &Claims, room: &str) -> Result<(), TwirpError> {
 /// The twirp error of a recorded call whose forward got no answer; the full error, with
 /// LiveKit's address, goes to the gate's log only.
 fn forward_failed(method: &str, room: &str, identity: &str, failed: &ForwardFailed) -> TwirpError {
-    eprintln!(
+    // To the operator; a closed stderr loses the line, never the answer.
+    let _ = writeln!(
+        std::io::stderr(),
         "warning: gate: {method} of {identity:?} in room {room:?} was recorded, but forwarding \
          it to LiveKit failed: {}",
         failed.detail
