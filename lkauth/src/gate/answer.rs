@@ -39,6 +39,13 @@ pub(crate) fn identity_headers(claims: &Claims) -> [(HeaderName, HeaderValue); 3
     ]
 }
 
+/// The identity headers of an allowed request without a token (a `public` route): present
+/// and empty, so that whatever a client sent under these names is replaced on the way to the
+/// upstream by every proxy, even one that copies only the headers the gate answers with.
+pub(crate) fn empty_identity_headers() -> [(HeaderName, HeaderValue); 3] {
+    IDENTITY_HEADERS.map(|name| (name, HeaderValue::from_static("")))
+}
+
 /// Percent-encoded text and base64url are visible ASCII: always a valid header value.
 fn header_value(text: String) -> HeaderValue {
     HeaderValue::try_from(text).unwrap_or(HeaderValue::from_static(""))

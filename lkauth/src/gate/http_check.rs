@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, Response, StatusCode};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use http::HeaderValue;
 
-use super::answer::identity_headers;
+use super::answer::{empty_identity_headers, identity_headers};
 use super::check::Verdict;
 use super::original::{BadOriginal, Original, X_FORWARDED_HOST};
 use super::Gate;
@@ -66,9 +66,11 @@ async fn answer(
     match verdict {
         Verdict::Allow(claims) => {
             let mut response = Response::new(Body::empty());
-            if let Some(claims) = claims {
-                response.headers_mut().extend(identity_headers(&claims));
-            }
+            let headers = match claims {
+                Some(claims) => identity_headers(&claims),
+                None => empty_identity_headers(),
+            };
+            response.headers_mut().extend(headers);
             response
         }
         Verdict::Refuse(response) => response.map(Body::from),

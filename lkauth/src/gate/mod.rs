@@ -62,11 +62,11 @@
 //!     metadata and attributes: allow for it in the proxy's buffer for the check's headers
 //!     (nginx `proxy_buffer_size`, 4 KiB or 8 KiB by default).
 //!
-//!   Identity and room are empty when the token names none. A `public` route passed without a
-//!   token sends none of the three. The proxy must set these three on the upstream request
-//!   (replacing, never adding to, whatever the client sent): nginx `auth_request_set` +
-//!   `proxy_set_header`, Caddy `copy_headers`, Traefik `authResponseHeaders`, Envoy
-//!   `allowed_upstream_headers`.
+//!   The three are on every `200`: identity and room empty when the token names none, all
+//!   three empty on a `public` route passed without a token. The proxy must set them on the
+//!   upstream request, replacing whatever the client sent under these names (an empty value
+//!   replaces too): nginx `auth_request_set` + `proxy_set_header`, Caddy `copy_headers`,
+//!   Traefik `authResponseHeaders`, Envoy `allowed_upstream_headers`.
 //! - **Refused**: exactly what `AuthLayer` and `RequireLayer` answer, status, headers and
 //!   body (the reason, `text/plain`):
 //!   - `401`, `WWW-Authenticate: Bearer realm="livekit"`: no token (with a hint when the token

@@ -225,7 +225,10 @@ async fn the_preset_asks_each_twirp_method_for_its_grant_and_denies_the_rest() {
         // The health check needs no token.
         let health = gate.check(style, "GET", "/", None).await;
         assert_eq!(health.status, StatusCode::OK, "{style:?}");
-        assert!(health.headers.get("x-livekit-identity").is_none());
+        // Present and empty: a client's own x-livekit-* is replaced by nothing.
+        for name in ["x-livekit-identity", "x-livekit-room", "x-livekit-claims"] {
+            assert_eq!(health.header(name), Some(""), "{style:?} {name}");
+        }
     }
 }
 
