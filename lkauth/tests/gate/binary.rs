@@ -148,6 +148,46 @@ async fn the_gate_runs_on_a_livekit_config_and_a_policy_file() {
 }
 
 #[tokio::test]
+async fn livekit_config_in_the_environment_gives_the_keys_and_development_the_dev_key() {
+    let config = format!("keys:\n  {KEY}: {SECRET}\n");
+    let gate = Lkauth::start(
+        &["gate", "--bind", "127.0.0.1:0"],
+        &[("LIVEKIT_CONFIG", &config)],
+    );
+    assert!(
+        !gate.stderr().contains("development key"),
+        "{}",
+        gate.stderr()
+    );
+    assert_eq!(
+        check(&gate.base, "/rtc", Some(&joiner("a", "r1"))).await,
+        StatusCode::OK
+    );
+    let dev = Lkauth::start(
+        &["gate", "--bind", "127.0.0.1:0"],
+        &[("LIVEKIT_CONFIG", "development: true\n")],
+    );
+    assert!(
+        dev.stderr().contains("development key `devkey`"),
+        "{}",
+        dev.stderr()
+    );
+    let devkey = tower_livekit_auth::AccessToken::new("devkey", "secret")
+        .with_identity("a")
+        .with_video_grant(tower_livekit_auth::VideoGrant::join("r1"))
+        .to_jwt()
+        .expect("mints");
+    assert_eq!(
+        check(&dev.base, "/rtc", Some(&devkey)).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        check(&dev.base, "/rtc", Some(&joiner("a", "r1"))).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
 async fn the_access_log_never_holds_a_token() {
     let gate = Lkauth::start(
         &["gate", "--bind", "127.0.0.1:0", "--access-log"],
