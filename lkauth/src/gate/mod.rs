@@ -19,14 +19,16 @@
 //! | `/twirp/livekit.RoomService/UpdateParticipant`, `.../RemoveParticipant` | POST | the participant state's writes (below) |
 //! | `/healthz` | GET | `200 ok` |
 //!
-//! Anything else is 404.
+//! Anything else is 404. HTTP/1.1 (keep-alive) and HTTP/2 without TLS (h2c); a client has
+//! 10 s to send a request head. At start the gate prints `listening on http://ADDR` (and
+//! `grpc listening on ADDR` with `--grpc-bind`) on stdout, for scripts to wait on.
 //!
 //! ## The original request
 //!
 //! - `/auth`: the URI from `X-Original-URI` (nginx: `proxy_set_header X-Original-URI
 //!   $request_uri;`) or `X-Forwarded-Uri` (Caddy and Traefik send it), the method from
 //!   `X-Original-Method` (`proxy_set_header X-Original-Method $request_method;`) or
-//!   `X-Forwarded-Method`. `X-Forwarded-Host` is logged, nothing more.
+//!   `X-Forwarded-Method`. `X-Forwarded-Host` goes to the access log, nothing more.
 //! - `/ext_authz/...`: the path after the prefix (`/ext_authz/rtc/v1?access_token=...` is
 //!   `/rtc/v1?access_token=...`, `/ext_authz` alone is `/`), the method of the check itself.
 //! - A missing URI or method, one sent twice, the two conventions disagreeing (a client may add
@@ -36,13 +38,14 @@
 //!   stderr at most every 10 s.
 //! - The path is brought to a normal form before it is matched: escapes of unreserved
 //!   characters decoded (`/%72tc` is `/rtc`), other escapes upper-cased. A path servers read
-//!   in different ways is a 400: a dot segment (`/a/../b`, `%2e%2e`), an empty segment other
-//!   than a final slash (`//twirp/...`), a backslash. `%2F` stays within its segment.
+//!   in different ways is a 400 too: a dot segment (`/a/../b`, `%2e%2e`), an empty segment
+//!   other than a final slash (`//twirp/...`), a backslash. `%2F` stays within its segment;
+//!   bytes a path may not hold as they are (raw UTF-8, `{`) are percent-encoded.
 //!
 //! ## The token
 //!
 //! From `Authorization: Bearer <token>` (every `Authorization` header the proxy passed on; two
-//! of them are malformed), or, only on a route with `query_token: true` and only when there is
+//! of them are a 400), or, only on a route with `query_token: true` and only when there is
 //! no `Authorization` header, from the original URI's `access_token` query parameter
 //! (LiveKit's signalling WebSocket, `/rtc?access_token=...`: a browser cannot set headers
 //! there). A present header wins, even an invalid one. Proxies send the client's headers with
@@ -104,8 +107,9 @@
 //! What the gate cannot check without the body: a twirp call that names its room in the body
 //! (`req.room` of `RemoveParticipant`, `ListParticipants`, agent dispatch, ...) is checked at
 //! the door for room admin of the token's own room (`token_room_admin`); LiveKit checks that
-//! the body names that very room. The gate adds what LiveKit does not do, refusing revoked
-//! and updated tokens, and refuses at the door what LiveKit would refuse later.
+//! the body names that very room. The gate adds what LiveKit does not do (it refuses revoked
+//! tokens and answers updated ones with their new grants), and refuses at the door what
+//! LiveKit would refuse later.
 //!
 //! # The state, and LiveKit's RoomService
 //!
