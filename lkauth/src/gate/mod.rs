@@ -8,6 +8,42 @@
 //! It is built on the library's public API only (design decision 14). The request body never
 //! reaches a check.
 //!
+//! ```
+//! use axum::body::Body;
+//! use http::{Request, StatusCode};
+//! use lkauth::gate::{router, Gate, Policy};
+//! use tower::ServiceExt;
+//! use tower_livekit_auth::{AccessToken, KeyRing, Verifier, VideoGrant};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = "somesecretencodedinbase62extendto32bytes";
+//! let verifier = Verifier::new(KeyRing::new().with_key("APIabcdefg", secret)?);
+//! let app = router(Gate::builder(verifier, Policy::preset("livekit")?).build()?);
+//!
+//! // nginx asks about LiveKit's signalling WebSocket, whose token is in the query.
+//! let check = |uri: &str| {
+//!     Request::get("/auth")
+//!         .header("x-original-uri", uri)
+//!         .header("x-original-method", "GET")
+//!         .body(Body::empty())
+//! };
+//! let token = AccessToken::new("APIabcdefg", secret)
+//!     .with_identity("alice")
+//!     .with_video_grant(VideoGrant::join("myroom"))
+//!     .to_jwt()?;
+//! let allowed = app.clone().oneshot(check(&format!("/rtc?access_token={token}"))?).await?;
+//! assert_eq!(allowed.status(), StatusCode::OK);
+//! assert_eq!(allowed.headers()["x-livekit-identity"], "alice");
+//! assert_eq!(allowed.headers()["x-livekit-room"], "myroom");
+//!
+//! let refused = app.oneshot(check("/rtc")?).await?;
+//! assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+//! assert_eq!(refused.headers()["www-authenticate"], r#"Bearer realm="livekit""#);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # The HTTP contract
 //!
 //! One listener (`--bind`, default `127.0.0.1:7888`) serves:
