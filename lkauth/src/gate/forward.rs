@@ -8,12 +8,21 @@
 //! may still be connected), and retrying the call is safe (the gate's writes are idempotent).
 //! An answer LiveKit did give, an error included (`not_found` for a participant that is not
 //! connected), is passed on unchanged.
+//!
+//! Each forwarded call carries `x-lkauth-via`: the gates it went through. A call that comes
+//! back to a gate it already went through (a `--livekit-url` naming the gate itself, or a
+//! proxy that routes these calls to the gate) is answered at once with a twirp
+//! `failed_precondition` (412) saying so, instead of going round until the timeouts.
 
+use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
-use http::{HeaderMap, Response};
+use http::header::{HeaderName, AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Response};
+
+/// The gates a forwarded call went through, one value each.
+pub const VIA_HEADER: HeaderName = HeaderName::from_static("x-lkauth-via");
 
 /// Where the calls go.
 #[derive(Clone, Debug)]
@@ -22,6 +31,8 @@ pub(crate) struct LiveKit {
     base: String,
     timeout: Duration,
     client: reqwest::Client,
+    /// This gate's mark in [`VIA_HEADER`]: random, per process.
+    id: HeaderValue,
 }
 
 /// Why a forward failed: no answer from LiveKit. For the client, it never names LiveKit's
@@ -56,11 +67,24 @@ impl LiveKit {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|err| format!("cannot set up the HTTP client for --livekit-url: {err}"))?;
+        let id = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
         Ok(LiveKit {
             base,
             timeout,
             client,
+            id: HeaderValue::try_from(format!("{id:016x}"))
+                .unwrap_or(HeaderValue::from_static("gate")),
         })
+    }
+
+    /// Whether `headers` say the call already went through this gate.
+    pub(crate) fn came_back(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get_all(VIA_HEADER)
+            .iter()
+            .any(|via| *via == self.id)
     }
 
     /// LiveKit's URL, for the start-up message.
@@ -78,11 +102,12 @@ impl LiveKit {
     ) -> Result<Response<Body>, ForwardFailed> {
         let url = format!("{}/twirp/livekit.RoomService/{method}", self.base);
         let mut request = self.client.post(&url).body(body);
-        for name in [CONTENT_TYPE, AUTHORIZATION] {
+        for name in [CONTENT_TYPE, AUTHORIZATION, VIA_HEADER] {
             for value in headers.get_all(&name) {
                 request = request.header(&name, value);
             }
         }
+        request = request.header(VIA_HEADER, &self.id);
         let failed = |err: reqwest::Error| {
             let reason = if err.is_timeout() {
                 format!("no answer within {} s", self.timeout.as_secs_f32())
@@ -91,10 +116,14 @@ impl LiveKit {
             } else {
                 String::from("the connection failed")
             };
-            ForwardFailed {
-                reason,
-                detail: format!("{url}: {err}"),
+            // reqwest's own text is "error sending request": its causes say what happened.
+            let mut detail = format!("{url}: {err}");
+            let mut cause = std::error::Error::source(&err);
+            while let Some(source) = cause {
+                detail.push_str(&format!(": {source}"));
+                cause = source.source();
             }
+            ForwardFailed { reason, detail }
         };
         let answer = request.send().await.map_err(failed)?;
         let status = answer.status();

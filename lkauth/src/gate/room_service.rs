@@ -49,6 +49,18 @@ async fn call(
     body: Bytes,
 ) -> Response<Body> {
     let answer = async {
+        if gate
+            .livekit()
+            .is_some_and(|livekit| livekit.came_back(&headers))
+        {
+            return Err(TwirpError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "failed_precondition",
+                "this call came back to the gate that forwarded it: --livekit-url must name the \
+                 LiveKit server itself, not this gate or a proxy that routes RoomService calls \
+                 to it",
+            ));
+        }
         let codec = Codec::of(&headers)?;
         let (room, identity, answer) =
             match method.as_str() {

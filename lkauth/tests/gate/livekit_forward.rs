@@ -179,3 +179,45 @@ async fn when_livekit_cannot_be_reached_the_door_is_closed_and_the_client_told_t
         );
     }
 }
+
+#[tokio::test]
+async fn a_livekit_url_that_leads_back_to_the_gate_is_said_at_once() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let keys = KeyRing::new().with_key(KEY, SECRET).expect("key");
+    let gate = lkauth::gate::Gate::builder(
+        Verifier::new(keys),
+        Policy::preset("livekit").expect("preset"),
+    )
+    .livekit_url(&base, std::time::Duration::from_secs(5))
+    .build()
+    .expect("gate");
+    tokio::spawn(lkauth::listen::serve(
+        listener,
+        lkauth::gate::router(gate),
+        lkauth::listen::Timeouts::default(),
+        std::future::pending(),
+    ));
+    let started = std::time::Instant::now();
+    let (status, error) = call(
+        &base,
+        "RemoveParticipant",
+        &admin("stage"),
+        json!({"room": "stage", "identity": "bob"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{error}");
+    assert_eq!(error["code"], "failed_precondition");
+    assert!(
+        error["msg"]
+            .as_str()
+            .is_some_and(|msg| msg.contains("--livekit-url")),
+        "{error}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "answered at once"
+    );
+}
