@@ -5,13 +5,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use http::header::HeaderName;
 use http::HeaderValue;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use tower_livekit_auth::Claims;
 
-/// The participant identity (`sub`, or `jti`), percent-encoded UTF-8; empty when the token
-/// names none.
+/// The participant identity (`sub`, or `jti`), percent-encoded UTF-8 (controls, spaces, `%`
+/// and bytes past ASCII as `%XX`, other characters as they are); empty when the token names
+/// none.
 pub const IDENTITY_HEADER: HeaderName = HeaderName::from_static("x-livekit-identity");
-/// The token's room (`video.room`), percent-encoded UTF-8; empty when the token names none.
+/// The token's room (`video.room`), percent-encoded as the identity; empty when the token
+/// names none.
 pub const ROOM_HEADER: HeaderName = HeaderName::from_static("x-livekit-room");
 /// The effective claims: the token's claims with the participant's updates applied, as JSON
 /// (LiveKit's camelCase keys), base64url without padding.
@@ -20,14 +22,14 @@ pub const CLAIMS_HEADER: HeaderName = HeaderName::from_static("x-livekit-claims"
 /// Every header the gate may set for the upstream: a proxy must drop the client's own.
 pub const IDENTITY_HEADERS: [HeaderName; 3] = [IDENTITY_HEADER, ROOM_HEADER, CLAIMS_HEADER];
 
-/// RFC 3986's unreserved characters stay; every other byte of the UTF-8 is `%XX`.
-const ENCODED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+/// What a header value cannot carry as it is (controls, and bytes past ASCII), a space
+/// (trimmed at either end by header parsers) and `%` itself: those bytes of the UTF-8 are
+/// `%XX`, every other character stays (`alice@example.com` is itself).
+const ENCODED: &AsciiSet = &CONTROLS.add(b' ').add(b'%');
 
-/// The identity headers of `claims`, in [`IDENTITY_HEADERS`]' order.
+/// The identity headers of `claims`, in [`IDENTITY_HEADERS`]' order. Identity and room are
+/// percent-encoded UTF-8 (a percent-decoder gives them back exactly); visible ASCII other than
+/// `%` stays as it is.
 pub(crate) fn identity_headers(claims: &Claims) -> [(HeaderName, HeaderValue); 3] {
     let encoded = |text: &str| header_value(utf8_percent_encode(text, ENCODED).to_string());
     // Serializing claims cannot fail (strings, numbers, maps); an empty object if it ever did.
@@ -62,7 +64,7 @@ mod tests {
         )
         .expect("claims");
         let [identity, room, json] = identity_headers(&claims);
-        assert_eq!(identity.1, "Jos%C3%A9%0A%3Cb%3E");
+        assert_eq!(identity.1, "Jos%C3%A9%0A<b>");
         assert_eq!(room.1, "salle%201");
         let decoded = URL_SAFE_NO_PAD
             .decode(json.1.as_bytes())
@@ -71,6 +73,9 @@ mod tests {
         assert_eq!(back["sub"], "José\n<b>");
         assert_eq!(back["video"]["room"], "salle 1");
         assert!(!json.1.to_str().expect("ascii").contains('='));
+        let email: Claims =
+            serde_json::from_str(r#"{"iss":"k","sub":" a+b@x.org 100%","exp":1}"#).expect("claims");
+        assert_eq!(identity_headers(&email)[0].1, "%20a+b@x.org%20100%25");
         let none: Claims = serde_json::from_str(r#"{"iss":"k","exp":1}"#).expect("claims");
         let [identity, room, _] = identity_headers(&none);
         assert_eq!(

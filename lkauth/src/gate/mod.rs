@@ -91,9 +91,10 @@
 //! ## The answer
 //!
 //! - **Allowed**: `200`, empty body, and for the upstream:
-//!   - `x-livekit-identity`: the participant identity (`sub`, or `jti`), UTF-8
-//!     percent-encoded (RFC 3986 unreserved characters as they are: `alice` stays `alice`,
-//!     `José` is `Jos%C3%A9`);
+//!   - `x-livekit-identity`: the participant identity (`sub`, or `jti`), percent-encoded
+//!     UTF-8: controls, spaces, `%` and every byte past ASCII are `%XX`, other characters stay
+//!     (`alice@example.com` is itself, `José` is `Jos%C3%A9`, `a b` is `a%20b`); any
+//!     percent-decoder gives the identity back exactly;
 //!   - `x-livekit-room`: the token's room (`video.room`), encoded the same way;
 //!   - `x-livekit-claims`: the effective claims, that is the token's claims with the
 //!     participant's updates applied (name, metadata, attributes, permissions), as JSON in
