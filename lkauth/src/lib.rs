@@ -5,6 +5,7 @@
 // A command-line program prints; the library it is built on never does.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod gate;
 pub mod keys;
 pub mod listen;
 pub mod serve;

@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use lkauth::{serve, token};
+use lkauth::{gate, serve, token};
 
 /// LiveKit access tokens at the door: verified as the LiveKit server verifies them, with the
 /// participants' updates and removals applied.
@@ -28,6 +28,9 @@ enum Command {
     /// The token endpoint, a twirp RoomService, a webhook receiver (LiveKit's dev key unless
     /// keys are set).
     Serve(serve::Args),
+    /// Forward authorization for nginx, Caddy, Traefik and Envoy (HTTP and gRPC ext_authz):
+    /// LiveKit tokens checked at the door, with participant updates and removals.
+    Gate(gate::Args),
     /// Mint, verify, decode tokens; measure verification.
     Token(token::Args),
 }
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => runtime().block_on(serve::run(args)),
+        Command::Gate(args) => runtime().block_on(gate::run(args)),
         Command::Token(args) => token::run(args),
     }
 }

@@ -6,7 +6,7 @@
 //! Handlers take the claims as `Extension<Claims>`, axum's own extractor.
 
 mod publish;
-mod room_service;
+pub(crate) mod room_service;
 mod rooms;
 mod rtc;
 mod run;

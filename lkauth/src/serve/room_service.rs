@@ -163,7 +163,7 @@ fn rooms_error(err: Unavailable) -> TwirpError {
 
 /// A write the state did not make, or may not have made: the client hears which, and why.
 /// Sizes over LiveKit's limits are `invalid_argument`, as LiveKit answers them.
-fn state_error(err: StateError) -> TwirpError {
+pub(crate) fn state_error(err: StateError) -> TwirpError {
     let (status, code) = match err.kind() {
         StateErrorKind::Full | StateErrorKind::RoomFull => {
             (StatusCode::TOO_MANY_REQUESTS, "resource_exhausted")
@@ -180,7 +180,7 @@ fn state_error(err: StateError) -> TwirpError {
 
 /// `UpdateParticipantRequest` as the crate's update: the message's empty strings are
 /// "unchanged", its permission (when present) replaces the grant fields as a whole.
-fn update_of(request: &proto::UpdateParticipantRequest) -> ParticipantUpdate {
+pub(crate) fn update_of(request: &proto::UpdateParticipantRequest) -> ParticipantUpdate {
     let mut update = ParticipantUpdate::new()
         .with_name(request.name.clone())
         .with_metadata(request.metadata.clone())

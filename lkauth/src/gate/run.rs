@@ -1,0 +1,323 @@
+//! `lkauth gate`: its arguments, and the start: keys, the participant state, the policy, the
+//! listeners.
+//!
+//! Keys as `lkauth serve` reads them, and LiveKit's own config besides: `--config FILE` (or
+//! the whole file in `LIVEKIT_CONFIG`) gives `keys:`/`key_file:`, `redis:` and `limit:`, read
+//! as `livekit-server` reads them; otherwise `LIVEKIT_KEYS`, or `LIVEKIT_API_KEY` +
+//! `LIVEKIT_API_SECRET`; with none of them, LiveKit's dev key with a warning. Anything
+//! configured but wrong is an error, never the dev key.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tower_livekit_auth::config::{ConfigErrorKind, LiveKitConfig};
+use tower_livekit_auth::state::{ParticipantState, RedisOptions, StateOptions};
+use tower_livekit_auth::{KeyRing, Verifier};
+
+use super::policy::Policy;
+use super::preset::{preset_text, PRESETS};
+use super::Gate;
+use crate::serve::DEV_KEY;
+use crate::{keys, listen};
+
+/// `lkauth gate`: forward authorization for nginx, Caddy, Traefik and Envoy, with the LiveKit
+/// server's routes as the default policy.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Keys: --config (or LIVEKIT_CONFIG), else LIVEKIT_KEYS, else \
+    LIVEKIT_API_KEY + LIVEKIT_API_SECRET; with none set, LiveKit's public dev key (devkey: \
+    secret), with a warning.\nThe HTTP contract (/auth, /ext_authz, the identity headers) and \
+    the policy format: lkauth/src/gate/mod.rs, or `cargo doc -p lkauth --open`."
+)]
+pub struct Args {
+    /// The HTTP address: /auth (nginx, Caddy, Traefik), /ext_authz/... (Envoy HTTP), the
+    /// RoomService's UpdateParticipant and RemoveParticipant.
+    #[arg(long, default_value = "127.0.0.1:7888")]
+    bind: SocketAddr,
+    /// Also serve Envoy's gRPC ext_authz (envoy.service.auth.v3.Authorization/Check) here.
+    #[arg(long, value_name = "ADDR")]
+    grpc_bind: Option<SocketAddr>,
+    /// The route table, a YAML file (instead of the preset).
+    #[arg(long, value_name = "FILE", conflicts_with = "preset")]
+    policy: Option<PathBuf>,
+    /// A built-in route table: `livekit`, the LiveKit server's own routes.
+    #[arg(long, value_name = "NAME", default_value = "livekit")]
+    preset: String,
+    /// Print a built-in route table (a start for your own --policy) and exit.
+    #[arg(long, value_name = "NAME")]
+    print_preset: Option<String>,
+    /// LiveKit's config file (keys, key_file, redis, limit), as livekit-server --config.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Keep the participant state in this Redis (redis[s]://[user:password@]host:port[/db]),
+    /// shared by every replica (wins over the config's redis: block).
+    #[arg(long, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]
+    redis: Option<String>,
+    /// The prefix of the state's Redis keys: the gates and the services sharing one state use
+    /// the same one.
+    #[arg(long, value_name = "PREFIX", default_value = "tower-livekit-auth")]
+    redis_prefix: String,
+    /// Forward each recorded UpdateParticipant/RemoveParticipant to this LiveKit server
+    /// (http(s):// or ws(s)://) with the caller's own token, and answer with its answer.
+    #[arg(long, value_name = "URL")]
+    livekit_url: Option<String>,
+    /// Seconds LiveKit has to answer a forwarded call.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    livekit_timeout: u64,
+    /// Remember up to this many verified tokens (0: off); every hit still checks the times and
+    /// the participant state.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    token_cache: usize,
+    /// One line per check on stdout (the URI without its access_token).
+    #[arg(long)]
+    access_log: bool,
+}
+
+/// Runs the gate until Ctrl-C.
+pub async fn run(args: Args) -> ExitCode {
+    if let Some(name) = &args.print_preset {
+        return match preset_text(name) {
+            Some(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!(
+                    "error: no preset `{name}`: the presets are {}",
+                    PRESETS.join(", ")
+                );
+                ExitCode::from(2)
+            }
+        };
+    }
+    let policy = match &args.policy {
+        Some(path) => Policy::from_file(path),
+        None => Policy::preset(&args.preset),
+    };
+    let policy = match policy {
+        Ok(policy) => policy,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let config = match config(args.config.as_deref(), env) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let keys = match keys(config.as_ref(), env) {
+        Ok(keys) => keys,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut verifier = Verifier::new(keys);
+    if args.token_cache > 0 {
+        verifier = verifier.with_cache(args.token_cache, 64 * 1024 * 1024);
+    }
+    let (state, where_) = match state(
+        &verifier,
+        config.as_ref(),
+        args.redis.as_deref(),
+        &args.redis_prefix,
+    )
+    .await
+    {
+        Ok(state) => state,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut builder = Gate::builder(verifier.with_participant_state(state), policy.clone())
+        .access_log(args.access_log);
+    if let Some(url) = &args.livekit_url {
+        builder = builder.livekit_url(url, Duration::from_secs(args.livekit_timeout.max(1)));
+    }
+    let gate = match builder.build() {
+        Ok(gate) => gate,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let http = match bind(args.bind).await {
+        Ok(listener) => listener,
+        Err(code) => return code,
+    };
+    let grpc = match args.grpc_bind {
+        Some(addr) => match bind(addr).await {
+            Ok(listener) => Some(listener),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let source = match &args.policy {
+        Some(path) => format!("the policy file {}", path.display()),
+        None => format!("the preset `{}`", args.preset),
+    };
+    println!("policy: {source}, {}", policy.summary());
+    println!("participant state: {where_}");
+    match gate.livekit() {
+        Some(livekit) => println!(
+            "RoomService UpdateParticipant/RemoveParticipant: recorded, then forwarded to {}",
+            livekit.url()
+        ),
+        None => println!("RoomService UpdateParticipant/RemoveParticipant: recorded here only"),
+    }
+    if let Some(listener) = &grpc {
+        if let Ok(addr) = listener.local_addr() {
+            println!("grpc listening on {addr}");
+        }
+    }
+    let addr = http.local_addr().unwrap_or(args.bind);
+    println!("listening on http://{addr}");
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let grpc_task = grpc.map(|listener| {
+        tokio::spawn(super::grpc::serve(
+            listener,
+            gate.clone(),
+            until_stopped(stopped.clone()),
+        ))
+    });
+    let serve_http = listen::serve(
+        http,
+        super::router(gate),
+        listen::Timeouts::default(),
+        until_stopped(stopped),
+    );
+    match grpc_task {
+        None => serve_http.await,
+        Some(grpc) => {
+            tokio::select! {
+                () = serve_http => {}
+                ended = grpc => {
+                    let why = match ended {
+                        Ok(Ok(())) => return ExitCode::SUCCESS,
+                        Ok(Err(err)) => err.to_string(),
+                        Err(err) => err.to_string(),
+                    };
+                    eprintln!("error: the gRPC server stopped: {why}");
+                    return ExitCode::from(1);
+                }
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ExitCode> {
+    TcpListener::bind(addr).await.map_err(|err| {
+        eprintln!("error: cannot listen on {addr}: {err}");
+        ExitCode::from(1)
+    })
+}
+
+/// LiveKit's config, when `--config` or `LIVEKIT_CONFIG` gives one.
+fn config(
+    file: Option<&std::path::Path>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<LiveKitConfig>, String> {
+    let in_env = env("LIVEKIT_CONFIG").is_some_and(|text| !text.is_empty());
+    if file.is_none() && !in_env {
+        return Ok(None);
+    }
+    LiveKitConfig::load_with(file, env)
+        .map(Some)
+        .map_err(|err| err.to_string())
+}
+
+/// The key ring: the config's, else the environment's, else the dev key (announced).
+fn keys(
+    config: Option<&LiveKitConfig>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<KeyRing, String> {
+    let dev_warning = || {
+        eprintln!(
+            "warning: no keys configured (--config, LIVEKIT_CONFIG, LIVEKIT_KEYS or \
+             LIVEKIT_API_KEY/LIVEKIT_API_SECRET); using LiveKit's development key `{DEV_KEY}` with \
+             its public secret. Never use it in production."
+        );
+    };
+    let Some(config) = config else {
+        let (keys, dev) = keys::load_keys(env)?;
+        if dev {
+            dev_warning();
+        }
+        return Ok(keys);
+    };
+    match config.key_ring() {
+        Ok(keys) => Ok(keys),
+        // `development: true` with no keys is LiveKit's dev key, as livekit-server reads it.
+        Err(_) if config.is_development() && config.key_file().is_none() => {
+            dev_warning();
+            config
+                .key_ring_allowing_weak_secrets()
+                .map_err(|err| err.to_string())
+        }
+        // No key in the config: the SDKs' pair may still be set, but never the dev key.
+        Err(err) if err.kind() == ConfigErrorKind::NoKeys => match keys::load_keys(env)? {
+            (_, true) => Err(format!(
+                "{err} (LiveKit's config names no key, and neither does LIVEKIT_API_KEY/\
+                 LIVEKIT_API_SECRET)"
+            )),
+            (keys, false) => Ok(keys),
+        },
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+/// The participant state, and where it is for the start-up message.
+async fn state(
+    verifier: &Verifier,
+    config: Option<&LiveKitConfig>,
+    redis: Option<&str>,
+    prefix: &str,
+) -> Result<(ParticipantState, String), String> {
+    let clock = verifier.clone();
+    let mut options = StateOptions::new()
+        .with_leeway(verifier.leeway())
+        .with_clock(move || clock.now());
+    if let Some(config) = config {
+        options = options.with_limits(config.limits());
+    }
+    let redis_options = RedisOptions::new().with_prefix(prefix);
+    if let Some(url) = redis {
+        let state = ParticipantState::redis(url, options, redis_options)
+            .await
+            .map_err(|err| format!("--redis: {err}"))?;
+        return Ok((state, format!("Redis (--redis, prefix {prefix})")));
+    }
+    match config {
+        Some(config) if config.redis().is_some() => {
+            let state = config
+                .participant_state_with(options, redis_options)
+                .await
+                .map_err(|err| err.to_string())?;
+            Ok((
+                state,
+                format!("Redis (the config's redis:, prefix {prefix})"),
+            ))
+        }
+        _ => Ok((
+            ParticipantState::in_memory(options),
+            String::from("in this process (one gate; use --redis for several)"),
+        )),
+    }
+}
