@@ -13,8 +13,11 @@
 //! | 2 | bits 0-1: room name limit (0 none, 1, 2, 256); bits 2-4: retention (0, 1 ms, 1 s, 5 s, 60 s, 1 h, 366 days, `Duration::MAX`); bits 5-7: leeway (0, 1 ms, 1 s, 60 s, 600 s, `Duration::MAX`, 2 s, 90 s) |
 //! | 3 | writes per operation before the checks: unused (reserved, 0) |
 //!
-//! Operations (first byte % 8): 0-2 update, 3 revoke, 4 remove, 5 move the clock, 6 verify a
-//! token, 7 update then verify. Rooms and identities come from one byte each (`a`/`b`, `é`
+//! Operations (first byte % 10): 0-2 update, 3 revoke, 4 remove, 5 move the clock, 6 mint
+//! and verify a token, 7 update then verify, 8 verify the last token minted again, 9 an update,
+//! a revocation or a removal (next byte % 3), then the last token again. The verifier with the
+//! state has a cache (64 tokens), so a token verified again is a hit, which must see the state
+//! as it is now. Rooms and identities come from one byte each (`a`/`b`, `é`
 //! (two bytes), `""`, a 258-byte one); names, metadata and attribute values are short strings
 //! of a small alphabet or raw input bytes (lossy UTF-8), `""` included; attribute keys
 //! `k`, `l`, `é`, `""` or an 18-byte one; permissions every flag and a list of protobuf source
@@ -582,6 +585,16 @@ struct Run {
     clock: Arc<AtomicI64>,
     rooms: Vec<String>,
     identities: Vec<String>,
+    /// The last token minted, for `verify_again`.
+    last: Option<Minted>,
+}
+
+struct Minted {
+    token: String,
+    own_claims: Claims,
+    nbf: i64,
+    room: String,
+    identity: String,
 }
 
 fn options_from(input: &mut Input<'_>, clock: &Arc<AtomicI64>) -> Option<(Model, StateOptions)> {
@@ -717,16 +730,23 @@ impl Run {
     }
 
     fn step(&mut self, input: &mut Input<'_>) -> Option<()> {
-        match input.byte()? % 8 {
+        match input.byte()? % 10 {
             0..=2 => self.update(input),
             3 => self.revoke(input, false),
             4 => self.revoke(input, true),
             5 => self.move_clock(input),
             6 => self.verify(input),
+            7 => self.update(input).and_then(|()| self.verify(input)),
+            8 => self.verify_again().or(Some(())),
             _ => {
-                let room = self.update(input);
-                self.verify(input);
-                room
+                let op = input.byte()?;
+                let written = match op % 3 {
+                    0 => self.update(input),
+                    1 => self.revoke(input, false),
+                    _ => self.revoke(input, true),
+                };
+                self.verify_again();
+                written
             }
         }?;
         self.resolve();
@@ -928,9 +948,37 @@ impl Run {
             .verify_at(&token, at_seconds(nbf))
             .expect("a token verifies at its own nbf");
         assert_eq!(own_claims.not_before(), Some(nbf));
-        let own = Seen::of(&own_claims);
+        self.judge_token(&token, &own_claims, nbf, &room, &identity);
+        self.last = Some(Minted {
+            token,
+            own_claims,
+            nbf,
+            room,
+            identity,
+        });
+        Some(())
+    }
 
-        let entry = self.model.entry(&room, &identity, now_ms);
+    /// Verifies the last token minted again, now: a hit of the verifier's cache.
+    fn verify_again(&mut self) -> Option<()> {
+        let last = self.last.as_ref()?;
+        self.judge_token(
+            &last.token,
+            &last.own_claims,
+            last.nbf,
+            &last.room,
+            &last.identity,
+        );
+        Some(())
+    }
+
+    /// Asks the state about a token minted at `nbf` whose own claims are `own_claims`, through
+    /// `ParticipantState::apply` and through the verifier with the state, and compares both
+    /// answers with the model's.
+    fn judge_token(&self, token: &str, own_claims: &Claims, nbf: i64, room: &str, identity: &str) {
+        let now_ms = self.now_ms();
+        let own = Seen::of(own_claims);
+        let entry = self.model.entry(room, identity, now_ms);
         let revoked = entry.is_some_and(|e| e.revoked(nbf));
         let expected = entry.map_or_else(|| own.clone(), |e| e.fields_answer(nbf, &own));
         let judge = |what: &str, answer: Option<Seen>| {
@@ -967,7 +1015,7 @@ impl Run {
         };
 
         // `ParticipantState::apply`, at the state's own time.
-        match self.state.apply(&own_claims) {
+        match self.state.apply(own_claims) {
             Ok(claims) => judge("apply", Some(Seen::of(&claims))),
             Err(refusal) => {
                 assert_eq!(refusal, tower_livekit_auth::state::Refusal::Revoked);
@@ -975,7 +1023,7 @@ impl Run {
             }
         }
         // The verifier with the state, when the token is valid now.
-        match self.verifier.verify_at(&token, at_ms(now_ms)) {
+        match self.verifier.verify_at(token, at_ms(now_ms)) {
             Ok(claims) => judge("verify", Some(Seen::of(&claims))),
             Err(err) if err.kind() == VerifyErrorKind::Revoked => judge("verify", None),
             Err(err) => assert!(
@@ -988,7 +1036,6 @@ impl Run {
                 "verify: {err:?} for a token minted at {nbf}, now {now_ms} ms"
             ),
         }
-        Some(())
     }
 
     /// Resolves the "maybe" entries that are live now: `get` says whether the state kept them.
@@ -1133,7 +1180,9 @@ fuzz_target!(|data: &[u8]| {
     let keys = KeyRing::new().with_key(KEY, SECRET).expect("key");
     let mut run = Run {
         model,
-        verifier: Verifier::new(keys.clone()).with_participant_state(state.clone()),
+        verifier: Verifier::new(keys.clone())
+            .with_cache(64, 1 << 20)
+            .with_participant_state(state.clone()),
         plain: Verifier::new(keys),
         state,
         clock,
@@ -1151,6 +1200,7 @@ fuzz_target!(|data: &[u8]| {
             String::new(),
             long_name(),
         ],
+        last: None,
     };
     run.check();
     while run.step(&mut input).is_some() {}
