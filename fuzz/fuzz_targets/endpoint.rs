@@ -42,7 +42,7 @@ use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, StatusCode};
 use libfuzzer_sys::fuzz_target;
 use tower_livekit_auth::body::FullBody;
-use tower_livekit_auth::endpoint::{TokenEndpoint, TokenApproval, TokenRefusal, TokenRequest};
+use tower_livekit_auth::endpoint::{TokenApproval, TokenEndpoint, TokenRefusal, TokenRequest};
 use tower_livekit_auth::{
     AccessToken, KeyRing, MintErrorKind, RoomConfiguration, Verifier, VideoGrant,
 };
