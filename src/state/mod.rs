@@ -340,8 +340,9 @@ impl ParticipantState {
         self.apply_at(claims.clone(), self.now_ms())
     }
 
-    /// How many participants have entries (those expired since the last write or resync
-    /// included: they are dropped then).
+    /// How many participants have entries, those expired since the last sweep included: a
+    /// write sweeps expired entries at most once a second (and always before it counts the
+    /// entries for a new participant), a Redis replica at each of its checks.
     #[must_use]
     pub fn len(&self) -> usize {
         self.inner.snapshot.len()

@@ -174,7 +174,9 @@ impl Snapshot {
         options: &StateOptions,
     ) -> Result<(), Refused> {
         let mut writer = self.lock();
-        if now_ms >= writer.next_sweep_ms {
+        // Due, or the clock went back past the last sweep (then the schedule starts again).
+        let last_sweep = writer.next_sweep_ms.saturating_sub(SWEEP_EVERY_MS);
+        if now_ms >= writer.next_sweep_ms || now_ms < last_sweep {
             self.sweep_locked(&mut writer, now_ms);
         }
         let hash = self.hash(room, identity);
