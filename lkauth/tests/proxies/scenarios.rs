@@ -207,15 +207,16 @@ async fn a_good_token_reaches_the_upstream_with_the_gates_identity_headers_only(
     assert_eq!(got.uri, path);
     assert_identity(kind, &got, "Jos%C3%A9", "salle%201");
 
-    // A public route without a token: the gate sends no identity, and nothing the client sent
-    // passes. (Caddy before 2.7, Debian's 2.6, writes its unfilled placeholder instead.)
+    // A public route without a token: no identity, and nothing the client sent passes. The
+    // headers are absent or empty (nginx drops an empty one; the gate answers them empty), or,
+    // through Caddy 2.6 (Debian's) from a gate that answers none, Caddy's unfilled placeholder.
     let reply = send(spoofing(stack.http.get(stack.url("/")))).await;
     assert_eq!(reply.status, StatusCode::OK, "{kind:?}: {}", reply.body);
     let got = stack.upstream.seen().pop().expect("the request");
     for (name, value) in livekit_headers(&got) {
         let placeholder = format!("{{http.reverse_proxy.header.{name}}}");
         assert!(
-            kind == Kind::Caddy && value.eq_ignore_ascii_case(&placeholder),
+            value.is_empty() || (kind == Kind::Caddy && value.eq_ignore_ascii_case(&placeholder)),
             "{kind:?}: {name}: {value} reached the upstream"
         );
     }
