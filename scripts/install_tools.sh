@@ -15,9 +15,12 @@ package_of() {
   esac
 }
 
+# nginx lives in /usr/sbin, which a user's PATH may lack.
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+
 missing=()
 for tool in "$@"; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$(package_of "$tool")")
+  have "$tool" || missing+=("$(package_of "$tool")")
 done
 [ "${#missing[@]}" -gt 0 ] || exit 0
 
@@ -34,5 +37,5 @@ for service in redis-server redis-sentinel nginx caddy; do
   ($sudo service "$service" stop || true) >/dev/null 2>&1
 done
 for tool in "$@"; do
-  command -v "$tool" >/dev/null || { echo "$tool is still missing" >&2; exit 1; }
+  have "$tool" || { echo "$tool is still missing" >&2; exit 1; }
 done
