@@ -210,13 +210,14 @@ async fn the_route_keeps_the_token_endpoints_checks() {
     let (status, _, json) = demo
         .connection_details(&[("X-Sandbox-ID", "my-sandbox-1")], egress)
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{json}");
-    let claims = demo
-        .verifier
-        .verify(json["participant_token"].as_str().expect("token"))
-        .expect("verifies");
-    assert!(
-        claims.room_config().is_none(),
-        "the dev policy takes only the agents of room_config, never egress"
+    // Refused by name, not dropped: egress would record at the operator's cost.
+    assert_eq!(
+        (status, json["error"].as_str(), &json["fields"]),
+        (
+            StatusCode::FORBIDDEN,
+            Some("field_not_allowed"),
+            &serde_json::json!(["room_config.egress"])
+        ),
+        "{json}"
     );
 }

@@ -444,13 +444,29 @@ async fn token_endpoint_answers_bad_input_with_json_4xx() {
         .await
         .expect("request");
     assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    // The demo's policy takes the requested agents and nothing else of room_config: an
-    // egress asked for by the client never reaches the token.
+    // The development policy takes the whole room_config but egress, which it refuses by
+    // name (LiveKit's endpoint standard: a 4xx for a field the client may not set), never
+    // dropping it in silence.
     let (status, text) = server
         .post(
             "/token",
             None,
             r#"{"room_name":"r","room_config":{"egress":{"room":{"room_name":"x"}},"agents":[{"agent_name":"a"}]}}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    let json: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(json["error"], "field_not_allowed");
+    assert_eq!(json["fields"], serde_json::json!(["room_config.egress"]));
+    assert!(
+        !text.contains("\"x\""),
+        "the value sent is not repeated: {text}"
+    );
+    let (status, text) = server
+        .post(
+            "/token",
+            None,
+            r#"{"room_name":"r","room_config":{"max_participants":3,"agents":[{"agent_name":"a"}]}}"#,
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{text}");
@@ -461,8 +477,8 @@ async fn token_endpoint_answers_bad_input_with_json_4xx() {
             at(server.now()),
         )
         .expect("verifies");
-    let config = claims.room_config().expect("the agents");
-    assert!(config.egress.is_none());
+    let config = claims.room_config().expect("the room config");
+    assert_eq!(config.max_participants, Some(3));
     assert_eq!(config.agents[0].agent_name.as_deref(), Some("a"));
 }
 
