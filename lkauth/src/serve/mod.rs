@@ -30,10 +30,7 @@ use tower_livekit_auth::state::{ParticipantState, StateOptions};
 use tower_livekit_auth::webhook::WebhookLayer;
 use tower_livekit_auth::{AuthLayer, MintError, TrackSource, Verifier, VideoGrant};
 
-/// LiveKit's development key (`livekit-server --dev`).
-pub const DEV_KEY: &str = "devkey";
-/// LiveKit's development secret: public knowledge, for local use only.
-pub const DEV_SECRET: &str = "secret";
+pub use crate::keys::{DEV_KEY, DEV_SECRET};
 
 /// What the handlers share.
 #[derive(Clone)]

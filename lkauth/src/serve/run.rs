@@ -32,7 +32,7 @@ pub struct Args {
 
 /// Runs the server until Ctrl-C.
 pub async fn run(args: Args) -> ExitCode {
-    let (keys, dev) = match keys::load_keys(|name| std::env::var(name).ok()) {
+    let (keys, dev) = match keys::load_keys(|name| std::env::var(name).ok(), false) {
         Ok(keys) => keys,
         Err(message) => {
             eprintln!("error: {message}");

@@ -523,22 +523,25 @@ fn half_a_key_pair_is_an_error_never_the_dev_key() {
             "demoSecret0123456789abcdefghijklmnopqrstu",
         )][..],
     ] {
-        let err = lkauth::keys::load_keys(env(half)).expect_err("half a pair");
+        let err = lkauth::keys::load_keys(env(half), false).expect_err("half a pair");
         assert!(
             err.contains("LIVEKIT_API_KEY") && err.contains("LIVEKIT_API_SECRET"),
             "{err}"
         );
         assert!(!err.contains(secret));
     }
-    let (keys, dev) = lkauth::keys::load_keys(env(&[])).expect("nothing set: the dev key");
+    let (keys, dev) = lkauth::keys::load_keys(env(&[]), false).expect("nothing set: the dev key");
     assert!(dev && keys.contains(lkauth::serve::DEV_KEY));
-    let (keys, dev) = lkauth::keys::load_keys(env(&[
-        ("LIVEKIT_API_KEY", "APIdemo"),
-        (
-            "LIVEKIT_API_SECRET",
-            "demoSecret0123456789abcdefghijklmnopqrstu",
-        ),
-    ]))
+    let (keys, dev) = lkauth::keys::load_keys(
+        env(&[
+            ("LIVEKIT_API_KEY", "APIdemo"),
+            (
+                "LIVEKIT_API_SECRET",
+                "demoSecret0123456789abcdefghijklmnopqrstu",
+            ),
+        ]),
+        false,
+    )
     .expect("a pair");
     assert!(!dev && keys.contains("APIdemo") && !keys.contains(lkauth::serve::DEV_KEY));
 }
