@@ -1,5 +1,6 @@
-//! The demo's local development token server (`POST /api/v2/sandbox/connection-details`,
-//! `examples/server/app/sandbox.rs`) on 127.0.0.1, over real HTTP: what LiveKit Cloud's token
+//! The local development token server of `lkauth serve` (`POST
+//! /api/v2/sandbox/connection-details`, `lkauth/src/serve/sandbox.rs`) on 127.0.0.1, over real
+//! HTTP: what LiveKit Cloud's token
 //! server answers the clients' `TokenSource.developmentTokenServer`, from the demo's own
 //! endpoint and policy.
 
