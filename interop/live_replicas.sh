@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Live interop, several replicas (issue 12): one redis-server on a free 127.0.0.1 port (no
-# persistence), three demo server processes with `--redis` on it, and the official Node
+# persistence), three `lkauth serve` processes with `--redis` on it, and the official Node
 # RoomServiceClient + AccessToken (livekit-server-sdk, pinned in package-lock.json;
 # replicas.mjs): a participant joins on replica A, is updated through B, its original token
 # shows the new grants on C; removed through C, the token is refused on A and B.
@@ -13,8 +13,8 @@ root="$(dirname "$here")"
 
 "$root/scripts/install_tools.sh"
 bash "$here/setup.sh"
-# One build, with Redis, used at once (a build with other features replaces the file).
-server="$("$root/scripts/demo_server_redis.sh")"
+# lkauth, built once (it always has Redis support).
+server="$("$root/scripts/build_lkauth.sh")"
 
 source "$here/lib.sh"
 work="$interop_work"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Live interop against one demo server on 127.0.0.1: the official Node RoomServiceClient
+# Live interop against one `lkauth serve` on 127.0.0.1: the official Node RoomServiceClient
 # (livekit-server-sdk, pinned in package-lock.json; room_service.mjs) and the official Python
 # LiveKitAPI().room (livekit-api, pinned in requirements.txt; room_service.py, which also runs
 # the Node side of "both SDKs, one state" through room_service_peer.mjs) manage rooms and a
@@ -12,13 +12,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 
 bash "$here/setup.sh" --python
-cargo build --quiet --example server --manifest-path "$root/Cargo.toml"
+cargo build --quiet -p lkauth --manifest-path "$root/Cargo.toml"
 target="$("$root/scripts/target-dir.sh")"
 
 source "$here/lib.sh"
 key="APIinteroplive"
 secret="$(random_secret)"
-LIVEKIT_KEYS="$key: $secret" start_demo "demo server" "$target/debug/examples/server"
+LIVEKIT_KEYS="$key: $secret" start_demo "lkauth serve" "$target/debug/lkauth"
 
 export LIVEKIT_URL="$demo_url" LIVEKIT_API_KEY="$key" LIVEKIT_API_SECRET="$secret"
 total_passed=0

@@ -10,8 +10,8 @@
 // Wire format it expects (LiveKit's): POST /twirp/livekit.RoomService/<Method>, protobuf-JSON
 // bodies, `Authorization: Bearer <token>`; errors as JSON {"code":"...","msg":"..."} with
 // Content-Type exactly application/json (401 unauthenticated, 403 permission_denied, 404
-// not_found). Participant routes of the demo (examples/server): GET /rtc/validate (joins),
-// GET /whoami, POST /rooms/{room}/publish; a refreshed token in `x-livekit-refresh-token`.
+// not_found). Participant routes of `lkauth serve` (lkauth/src/serve/): GET /rtc/validate
+// (joins), GET /whoami, POST /rooms/{room}/publish; a refreshed token in `x-livekit-refresh-token`.
 // Prints one line per check, then "N passed, M failed"; exits 1 on any failure.
 
 import {

@@ -1,7 +1,7 @@
 """Interop check: the official Python SDK's RoomService client (livekit-api, pinned in
 requirements.txt: `LiveKitAPI(url, key, secret).room`, which speaks twirp in protobuf,
-`Content-Type: application/protobuf`) against a LiveKit-compatible server such as the demo
-(examples/server), then "both SDKs, one state" with the Node SDK (room_service_peer.mjs).
+`Content-Type: application/protobuf`) against a LiveKit-compatible server such as
+`lkauth serve`, then "both SDKs, one state" with the Node SDK (room_service_peer.mjs).
 
 Usage (inside interop/.venv, after `bash interop/setup.sh --python`):
     LIVEKIT_URL=http://127.0.0.1:7880 LIVEKIT_API_KEY=... LIVEKIT_API_SECRET=... \\

@@ -277,6 +277,25 @@ try {
     expect(String(err.message).includes('400') && String(err.message).includes('X-Sandbox-ID'), err.message);
   });
 
+  await check('a field the policy does not accept (room_config.egress) is refused with 403 naming it, not dropped', async () => {
+    // LiveKit's endpoint standard: "For fields clients aren't allowed to set, return a 4xx".
+    const response = await fetch(`${demo}/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        room_name: 'egress-room',
+        room_config: { egress: { room: { room_name: 'egress-room' } }, agents: [{ agent_name: 'a' }] },
+      }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    const text = await response.text();
+    expect(response.status === 403, `${response.status} ${text}`);
+    const answer = JSON.parse(text);
+    expect(answer.error === 'field_not_allowed', `error ${answer.error}`);
+    expectEqual(answer.fields, ['room_config.egress'], 'fields');
+    expect(String(answer.message).includes('room_config.egress'), `message ${answer.message}`);
+  });
+
   for (const file of readdirSync(fixtures).filter((f) => f.endsWith('.json')).sort()) {
     const fixture = JSON.parse(readFileSync(join(fixtures, file), 'utf8'));
     for (const recorded of fixture.requests) {

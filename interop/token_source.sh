@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Live interop: the official JS client's TokenSource (livekit-client, pinned in
-# package-lock.json) against the demo server over 127.0.0.1: TokenSource.endpoint and its
+# package-lock.json) against `lkauth serve` over 127.0.0.1: TokenSource.endpoint and its
 # cache on POST /token, TokenSource.developmentTokenServer on the local
 # /api/v2/sandbox/connection-details, and the recorded Swift, Android, Flutter and Rust requests
 # of tests/fixtures/token_requests/; every token checked with the Node SDK's TokenVerifier and
@@ -10,13 +10,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 
 bash "$here/setup.sh"
-cargo build --quiet --example server --manifest-path "$root/Cargo.toml"
+cargo build --quiet -p lkauth --manifest-path "$root/Cargo.toml"
 target="$("$root/scripts/target-dir.sh")"
 
 source "$here/lib.sh"
 key="APIinteroptokens"
 secret="$(random_secret)"
-LIVEKIT_KEYS="$key: $secret" start_demo "demo server" "$target/debug/examples/server"
+LIVEKIT_KEYS="$key: $secret" start_demo "lkauth serve" "$target/debug/lkauth"
 
 DEMO_URL="$demo_url" LIVEKIT_API_KEY="$key" LIVEKIT_API_SECRET="$secret" \
   timeout 120 node "$here/token_source.mjs"

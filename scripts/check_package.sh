@@ -61,8 +61,8 @@ files=$(cargo package --list --allow-dirty --locked)
 status=0
 # The last four: files that tests read at run time (a missing one fails no build).
 for required in Cargo.toml Cargo.lock README.md CHANGELOG.md SECURITY.md LICENSE-MIT \
-    LICENSE-APACHE src/lib.rs examples/token.rs examples/server/main.rs tests/support/mod.rs \
-    tests/demo/main.rs \
+    LICENSE-APACHE src/lib.rs examples/axum_server.rs examples/tonic_server.rs \
+    examples/webhook_receiver.rs examples/token_endpoint.rs tests/support/mod.rs \
     tests/fixtures/protocol_enums.json tests/fixtures/token_requests/swift.json \
     tests/regressions/README.md tests/regressions/verify-error-text-copied-into-token; do
   if ! grep -qxF "$required" <<<"$files"; then
@@ -70,7 +70,7 @@ for required in Cargo.toml Cargo.lock README.md CHANGELOG.md SECURITY.md LICENSE
     status=1
   fi
 done
-if stray=$(grep -E '^(interop|fuzz|benches|scripts|\.ci|tests/coexist)/|(^|/)node_modules/|(^|/)\.venv/' <<<"$files"); then
+if stray=$(grep -E '^(interop|fuzz|benches|scripts|lkauth|\.ci|tests/coexist)/|(^|/)node_modules/|(^|/)\.venv/' <<<"$files"); then
   echo "check_package: the package holds tooling that must stay out (Cargo.toml's include):" >&2
   echo "$stray" >&2
   status=1

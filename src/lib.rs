@@ -209,4 +209,24 @@ mod tests {
     fn the_front_page_shows_the_readmes_server() {
         assert_eq!(front_page_server(), readme_server());
     }
+
+    /// `examples/axum_server.rs` is the README's server too, as rustfmt lays it out: the same
+    /// code once whitespace and rustfmt's trailing commas are set aside (its header comment
+    /// apart).
+    #[test]
+    fn the_axum_example_is_the_readmes_server() {
+        let code = |lines: &mut dyn Iterator<Item = &str>| -> String {
+            let text: String = lines
+                .filter(|line| !line.starts_with("//!"))
+                .flat_map(str::chars)
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            text.replace(",)", ")")
+        };
+        let example = include_str!("../examples/axum_server.rs");
+        assert_eq!(
+            code(&mut example.lines()),
+            code(&mut readme_server().into_iter())
+        );
+    }
 }

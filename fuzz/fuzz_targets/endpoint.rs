@@ -25,10 +25,12 @@
 //! a missing identity or room (here: a TTL putting `exp` past 2^53), and 503 exactly when the
 //! key was removed; every non-201 body is `{"error": <code>, "message": <text>}` with the code and
 //! the fixed text of its check (so no message quotes the request: an exact comparison, because
-//! the fuzzer copies the messages' own words into the body); a 201's token verifies with the
-//! endpoint's verifier, fits its limit, is the token `AccessToken` mints for the same claims,
-//! and carries metadata, attributes and room configuration exactly as the policy accepted them;
-//! the secret is in no body.
+//! the fuzzer copies the messages' own words into the body), and a 403 `field_not_allowed` adds
+//! `fields`, exactly the request's fields that are set and that the token would not carry as
+//! asked (LiveKit's endpoint standard: a 4xx, never a silent drop), named and never quoted; a
+//! 201's token verifies with the endpoint's verifier, fits its limit, is the token
+//! `AccessToken` mints for the same claims, and carries metadata, attributes and room
+//! configuration exactly as the policy accepted them; the secret is in no body.
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -201,9 +203,12 @@ impl PolicyChoice {
         let mut room_config = (self.decision == 3).then(Self::own_room_config);
         let requested = request.room_config.as_ref();
         // `accept_room_config` takes the whole requested config (so an agent dispatch after it
-        // finds nothing left); `accept_agent_dispatch` sets only the agents, on what is there.
+        // finds nothing left), unless it is `{}`, which asks for nothing;
+        // `accept_agent_dispatch` sets only the agents, on what is there.
         if self.accept_room_config && requested.is_some() {
-            room_config = requested.cloned();
+            if let Some(config) = requested.filter(|c| **c != RoomConfiguration::default()) {
+                room_config = Some(config.clone());
+            }
         } else if self.accept_agent_dispatch {
             if let Some(agents) = requested.map(|c| &c.agents).filter(|a| !a.is_empty()) {
                 let mut config = room_config.unwrap_or_default();
@@ -238,6 +243,139 @@ impl PolicyChoice {
         }
         token
     }
+}
+
+/// The fields the endpoint must refuse (403 `field_not_allowed`), by the documented rule,
+/// written apart from the endpoint's code: each field of the request that is set (proto3: not
+/// `""`, `0`, `false`, `null`, `{}` or `[]`) and that the predicted token does not carry as
+/// asked, in the request's order, then `room_config.egress` when the predicted token orders
+/// egress and the policy did not allow it.
+fn refused_fields(choice: &PolicyChoice, request: &TokenRequest) -> Vec<&'static str> {
+    let (metadata, attributes, room_config) = choice.expected_fields(request);
+    let video = choice.video_for(request);
+    let token_room = video
+        .as_ref()
+        .map(|v| v.room().to_owned())
+        .unwrap_or_default();
+    let token_name = request.participant_name.clone().unwrap_or_default();
+    let mut refused = Vec::new();
+    let pairs: [(&'static str, Option<&str>, String); 4] = [
+        ("room_name", filled(&request.room_name), token_room),
+        (
+            "participant_identity",
+            filled(&request.participant_identity),
+            choice.identity_for(request),
+        ),
+        (
+            "participant_name",
+            filled(&request.participant_name),
+            token_name,
+        ),
+        (
+            "participant_metadata",
+            filled(&request.participant_metadata),
+            metadata.unwrap_or_default(),
+        ),
+    ];
+    for (field, asked, carried) in pairs {
+        if asked.is_some_and(|asked| asked != carried) {
+            refused.push(field);
+        }
+    }
+    if let Some(asked) = request
+        .participant_attributes
+        .as_ref()
+        .filter(|a| !a.is_empty())
+    {
+        let carried = attributes.unwrap_or_default();
+        if asked.iter().any(|(k, v)| carried.get(k) != Some(v)) {
+            refused.push("participant_attributes");
+        }
+    }
+    let egress_set = |egress: &Option<serde_json::Value>| match egress {
+        None | Some(serde_json::Value::Null) => false,
+        Some(serde_json::Value::Object(map)) => !map.is_empty(),
+        Some(_) => true,
+    };
+    let none = RoomConfiguration::default();
+    let token_config = room_config.as_ref().unwrap_or(&none);
+    if let Some(asked) = request.room_config.as_ref() {
+        let nonzero = |n: Option<u32>| n.unwrap_or(0) != 0;
+        let parts: [(&'static str, bool, bool); 11] = [
+            (
+                "room_config.name",
+                filled(&asked.name).is_some(),
+                asked.name == token_config.name,
+            ),
+            (
+                "room_config.empty_timeout",
+                nonzero(asked.empty_timeout),
+                asked.empty_timeout == token_config.empty_timeout,
+            ),
+            (
+                "room_config.departure_timeout",
+                nonzero(asked.departure_timeout),
+                asked.departure_timeout == token_config.departure_timeout,
+            ),
+            (
+                "room_config.max_participants",
+                nonzero(asked.max_participants),
+                asked.max_participants == token_config.max_participants,
+            ),
+            (
+                "room_config.metadata",
+                filled(&asked.metadata).is_some(),
+                asked.metadata == token_config.metadata,
+            ),
+            (
+                "room_config.egress",
+                egress_set(&asked.egress),
+                asked.egress == token_config.egress,
+            ),
+            (
+                "room_config.min_playout_delay",
+                nonzero(asked.min_playout_delay),
+                asked.min_playout_delay == token_config.min_playout_delay,
+            ),
+            (
+                "room_config.max_playout_delay",
+                nonzero(asked.max_playout_delay),
+                asked.max_playout_delay == token_config.max_playout_delay,
+            ),
+            (
+                "room_config.sync_streams",
+                asked.sync_streams == Some(true),
+                asked.sync_streams == token_config.sync_streams,
+            ),
+            (
+                "room_config.agents",
+                !asked.agents.is_empty(),
+                asked.agents == token_config.agents,
+            ),
+            (
+                "room_config.tags",
+                asked.tags.as_ref().is_some_and(|t| !t.is_empty()),
+                asked.tags == token_config.tags,
+            ),
+        ];
+        for (field, set, carried) in parts {
+            if set && !carried {
+                refused.push(field);
+            }
+        }
+    }
+    if egress_set(&token_config.egress)
+        && !choice.allow_egress
+        && !refused.contains(&"room_config.egress")
+    {
+        refused.push("room_config.egress");
+    }
+    refused
+}
+
+/// A text field that is set: present and not empty.
+fn filled(text: &Option<String>) -> Option<&str> {
+    text.as_deref().filter(|t| !t.is_empty())
 }
 
 /// `Content-Type` is JSON as the endpoint documents it: visible ASCII, and before any `;`
@@ -438,6 +576,8 @@ fuzz_target!(|data: &[u8]| {
         .is_some_and(|declared| declared > limit as u64);
     let parsed = token_request(input.body);
     let mut minted = None;
+    // The fields a 403 `field_not_allowed` must name.
+    let mut refused_names: Vec<&'static str> = Vec::new();
     let expected: Expected = if input.method != Method::POST {
         refusal(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -460,16 +600,18 @@ fuzz_target!(|data: &[u8]| {
             Some(request),
             "the policy saw another request"
         );
-        let (_, _, room_config) = choice.expected_fields(request);
+        let fields = refused_fields(&choice, request);
         if choice.refusal().is_some() {
             let status = refused_status(choice.refusal_status);
             refusal(status, "refused", "not for you")
-        } else if room_config.is_some_and(|c| c.egress.is_some()) && !choice.allow_egress {
-            refusal(
-                StatusCode::FORBIDDEN,
-                "egress_not_allowed",
-                "room_config.egress is not allowed from this caller",
-            )
+        } else if !fields.is_empty() {
+            let message = format!(
+                "{}: not allowed from this caller; send the request without {}",
+                fields.join(", "),
+                if fields.len() == 1 { "it" } else { "them" }
+            );
+            refused_names = fields;
+            refusal(StatusCode::FORBIDDEN, "field_not_allowed", &message)
         } else if input.key_removed {
             refusal(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -552,12 +694,23 @@ fuzz_target!(|data: &[u8]| {
     );
     match expected.1 {
         Some((code, message)) => {
-            assert_eq!(object.len(), 2, "{json}");
+            if code == "field_not_allowed" {
+                let names: Vec<serde_json::Value> = refused_names
+                    .iter()
+                    .map(|name| serde_json::Value::from(*name))
+                    .collect();
+                assert_eq!(object.len(), 3, "{json}");
+                assert_eq!(object["fields"].as_array(), Some(&names), "{json}");
+            } else {
+                assert_eq!(object.len(), 2, "{json}");
+            }
             assert_eq!(object["error"].as_str(), Some(code), "{json}");
             assert_eq!(object["message"].as_str(), Some(message.as_str()), "{json}");
             assert_eq!(headers.get(CACHE_CONTROL), None);
             let allow = headers.get(ALLOW).map(HeaderValue::as_bytes);
-            let want = (status == StatusCode::METHOD_NOT_ALLOWED).then_some(&b"POST"[..]);
+            // Only the method check names the method to use: a policy may refuse with 405 too
+            // (`TokenRefusal::with_status`), without an `Allow`.
+            let want = (code == "method_not_allowed").then_some(&b"POST"[..]);
             assert_eq!(allow, want);
         }
         None => {

@@ -1,101 +1,199 @@
-//! A token tool in the spirit of LiveKit's `lk token`:
+//! `lkauth token`: LiveKit access tokens from the command line, in the spirit of LiveKit's
+//! `lk token`.
 //!
 //! ```sh
-//! cargo run --example token -- create --identity alice --room myroom --join --valid-for 1h
-//! cargo run --example token -- verify <TOKEN>        # the claims as JSON, or why it is refused
-//! cargo run --example token -- decode <TOKEN>        # the claims, NOT verified
-//! cargo run --release --example token -- bench --threads 2 --seconds 3
+//! lkauth token create --identity alice --room myroom --join --valid-for 1h
+//! lkauth token verify TOKEN        # the claims as JSON, or why it is refused
+//! lkauth token decode TOKEN        # the claims, NOT verified
+//! lkauth token bench --threads 2   # verifications per second (build with --release)
 //! ```
 //!
-//! Keys: `--api-key`/`--api-secret`, else `LIVEKIT_API_KEY`/`LIVEKIT_API_SECRET` (or
-//! `LIVEKIT_KEYS` for `verify`), else LiveKit's dev key `devkey`/`secret`.
+//! Keys, as [`KEYS_HELP`] says: `--api-key` with `--api-secret`, else the environment as
+//! `lkauth serve` reads it (`LIVEKIT_KEYS`, else `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET`),
+//! else LiveKit's dev key, with a note. Half a pair is an error, never a fallback; a secret
+//! shorter than the library's minimum is refused unless `--allow-weak-secret`. Only `create`
+//! prints a token, on stdout; no error shows a token or a secret.
 
-use crate::typical_token;
+use crate::{keys, typical_token};
 
 use std::collections::BTreeMap;
+use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use clap::{Args as ClapArgs, Subcommand};
 use serde_json::json;
 use tower_livekit_auth::verify::dangerous::decode_unverified;
 use tower_livekit_auth::{
-    AccessToken, Claims, KeyErrorKind, KeyRing, RoomAgentDispatch, RoomConfiguration, Verifier,
+    AccessToken, Claims, KeyRing, RoomAgentDispatch, RoomConfiguration, TrackSource, Verifier,
     VideoGrant,
 };
 
-const USAGE: &str = "usage:
-  token create [--api-key K --api-secret S] [--identity ID] [--name NAME] [--room ROOM]
-               [--join] [--admin] [--create] [--list] [--record] [--allow-source SOURCE]...
-               [--metadata TEXT] [--attribute K=V]... [--agent NAME]... [--valid-for 6h]
-  token verify TOKEN   [--api-key K --api-secret S]
-  token decode TOKEN
-  token bench          [--threads N] [--seconds S] [--tokens FILE]";
+/// Where the keys come from: shown by `--help` of every command that takes keys.
+pub const KEYS_HELP: &str = "\
+Keys, the first that is set:
+  --api-key KEY --api-secret SECRET    both, or neither
+  LIVEKIT_KEYS                         `key: secret` lines (YAML), as livekit-server reads them
+  LIVEKIT_API_KEY, LIVEKIT_API_SECRET  both, or neither
+  (none of the above)                  LiveKit's development key devkey/secret
+                                       (livekit-server --dev); a note on stderr says so
+Half a pair is an error, never a reason to fall back to the development key. A secret shorter
+than 32 bytes is refused unless --allow-weak-secret is given (development keys only).";
 
-/// Command-line flags: `--name value` pairs and bare switches.
-struct Flags {
-    values: Vec<(String, String)>,
-    switches: Vec<String>,
-    positional: Vec<String>,
+/// `lkauth token`: mint, verify, decode tokens; measure verification.
+#[derive(Debug, ClapArgs)]
+#[command(after_help = KEYS_HELP)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
 }
 
-const SWITCHES: [&str; 5] = ["--join", "--admin", "--create", "--list", "--record"];
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Mint a token and print it on stdout (nothing else goes there).
+    #[command(after_help = KEYS_HELP)]
+    Create(Create),
+    /// Verify a token as the LiveKit server does: its claims as JSON, or why it is refused.
+    #[command(after_help = KEYS_HELP)]
+    Verify(Verify),
+    /// Print a token's claims WITHOUT verifying its signature, expiry or key.
+    Decode(Decode),
+    /// Verifications per second on 1..=N threads (meaningful in a release build only).
+    #[command(after_help = KEYS_HELP)]
+    Bench(Bench),
+}
 
-impl Flags {
-    fn parse(args: impl Iterator<Item = String>) -> Result<Flags, String> {
-        let mut flags = Flags {
-            values: Vec::new(),
-            switches: Vec::new(),
-            positional: Vec::new(),
-        };
-        let mut args = args.peekable();
-        while let Some(arg) = args.next() {
-            if SWITCHES.contains(&arg.as_str()) {
-                flags.switches.push(arg);
-            } else if arg.starts_with("--") {
-                let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
-                flags.values.push((arg, value));
-            } else {
-                flags.positional.push(arg);
-            }
+/// The key flags of the commands that sign or verify.
+#[derive(Debug, ClapArgs)]
+struct KeyArgs {
+    /// The API key to use (with --api-secret).
+    #[arg(long, value_name = "KEY", requires = "api_secret")]
+    api_key: Option<String>,
+    /// Its secret (with --api-key). Prefer the environment: a command line is visible to
+    /// other users of the machine.
+    #[arg(long, value_name = "SECRET", requires = "api_key")]
+    api_secret: Option<String>,
+    /// Accept a secret shorter than 32 bytes (development keys such as devkey/secret).
+    #[arg(long)]
+    allow_weak_secret: bool,
+}
+
+impl KeyArgs {
+    /// The key ring these flags (or the environment, or the dev key) give.
+    fn ring(&self) -> Result<KeyRing, String> {
+        if let (Some(key), Some(secret)) = (&self.api_key, &self.api_secret) {
+            return keys::explicit_key(key, secret, self.allow_weak_secret);
         }
-        Ok(flags)
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
-        self.values
-            .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn has(&self, switch: &str) -> bool {
-        self.switches.iter().any(|s| s == switch)
-    }
-
-    fn check_known(&self, known: &[&str]) -> Result<(), String> {
-        match self
-            .values
-            .iter()
-            .find(|(n, _)| !known.contains(&n.as_str()))
-        {
-            Some((name, _)) => Err(format!("unknown flag {name}")),
-            None => Ok(()),
+        let (ring, dev) = keys::load_keys(|name| std::env::var(name).ok(), self.allow_weak_secret)?;
+        if dev {
+            eprintln!(
+                "note: no --api-key/--api-secret, LIVEKIT_KEYS or LIVEKIT_API_KEY/LIVEKIT_API_SECRET \
+                 set: using LiveKit's development key `{}` (livekit-server --dev; its secret is \
+                 public), for local use only",
+                keys::DEV_KEY
+            );
         }
+        Ok(ring)
+    }
+}
+
+#[derive(Debug, ClapArgs)]
+struct Create {
+    #[command(flatten)]
+    keys: KeyArgs,
+    /// The participant identity (`sub`).
+    #[arg(long)]
+    identity: Option<String>,
+    /// The display name.
+    #[arg(long)]
+    name: Option<String>,
+    /// The room the video grant names.
+    #[arg(long)]
+    room: Option<String>,
+    /// Grant roomJoin (needs --identity and --room).
+    #[arg(long)]
+    join: bool,
+    /// Grant roomAdmin.
+    #[arg(long)]
+    admin: bool,
+    /// Grant roomCreate.
+    #[arg(long)]
+    create: bool,
+    /// Grant roomList.
+    #[arg(long)]
+    list: bool,
+    /// Grant roomRecord.
+    #[arg(long)]
+    record: bool,
+    /// Allow publishing only this source (camera, microphone, screen_share,
+    /// screen_share_audio); repeat for several.
+    #[arg(long, value_name = "SOURCE", value_parser = parse_source)]
+    allow_source: Vec<TrackSource>,
+    /// The participant metadata.
+    #[arg(long)]
+    metadata: Option<String>,
+    /// A participant attribute; repeat for several.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_attribute)]
+    attribute: Vec<(String, String)>,
+    /// Dispatch this agent when the room is created (roomConfig.agents); repeat for several.
+    #[arg(long, value_name = "NAME")]
+    agent: Vec<String>,
+    /// How long the token is valid: 90s, 30m, 1h, 2h30m, 1d (default 6h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    valid_for: Option<Duration>,
+}
+
+#[derive(Debug, ClapArgs)]
+struct Verify {
+    #[command(flatten)]
+    keys: KeyArgs,
+    /// The token; `-` or none: read it from stdin (keeps it out of the shell's history).
+    token: Option<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+struct Decode {
+    /// The token; `-` or none: read it from stdin.
+    token: Option<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+struct Bench {
+    #[command(flatten)]
+    keys: KeyArgs,
+    /// Measure on 1, 2, ... up to this many threads.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: u16,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_seconds)]
+    seconds: f64,
+    /// A file of tokens, one per line, verified with the keys (default: 64 typical join
+    /// tokens under a generated key).
+    #[arg(long, value_name = "FILE")]
+    tokens: Option<std::path::PathBuf>,
+}
+
+fn parse_source(text: &str) -> Result<TrackSource, String> {
+    text.parse::<TrackSource>().map_err(|err| err.to_string())
+}
+
+fn parse_attribute(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| "expected KEY=VALUE".to_owned())
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 => Ok(seconds),
+        _ => Err("a number of seconds, more than 0 and at most 3600".to_owned()),
     }
 }
 
 /// `90s`, `30m`, `1h`, `2h30m`, `1d`.
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("--valid-for: `{text}` is not a duration like 30m, 1h or 2h30m");
+    let bad = || "a duration like 90s, 30m, 1h or 2h30m".to_owned();
     let (mut total, mut number) = (0u64, String::new());
     for c in text.chars() {
         if c.is_ascii_digit() {
@@ -122,115 +220,92 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
-/// The one key to mint with.
-fn key_pair(flags: &Flags) -> (String, String) {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    match (flags.get("--api-key"), flags.get("--api-secret")) {
-        (Some(k), Some(s)) => (k.into(), s.into()),
-        _ => match (env("LIVEKIT_API_KEY"), env("LIVEKIT_API_SECRET")) {
-            (Some(k), Some(s)) => (k, s),
-            _ => {
-                eprintln!("note: no --api-key/--api-secret or LIVEKIT_API_KEY/SECRET; using the dev key devkey/secret");
-                ("devkey".into(), "secret".into())
+/// The token argument, or one line of stdin for `-` or none.
+fn token_text(arg: Option<&str>) -> Result<String, String> {
+    match arg {
+        Some(token) if token != "-" => Ok(token.trim().to_owned()),
+        _ => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|err| format!("cannot read the token from stdin: {err}"))?;
+            let token = line.trim();
+            if token.is_empty() {
+                return Err("no token: give it as an argument or on stdin".into());
             }
-        },
-    }
-}
-
-/// The keys to verify with: flags, then the environment as the LiveKit server reads it, then
-/// the dev key. Weak secrets are allowed: this is a debugging tool.
-fn key_ring(flags: &Flags) -> Result<KeyRing, String> {
-    let ring = KeyRing::allowing_weak_secrets();
-    if let (Some(k), Some(s)) = (flags.get("--api-key"), flags.get("--api-secret")) {
-        return ring.with_key(k, s).map_err(|e| e.to_string());
-    }
-    match ring.clone().with_env_from(|name| std::env::var(name).ok()) {
-        Ok(ring) => Ok(ring),
-        Err(err) if err.kind() == KeyErrorKind::MissingEnv => {
-            eprintln!("note: no keys given; verifying with the dev key devkey/secret");
-            ring.with_key("devkey", "secret").map_err(|e| e.to_string())
+            Ok(token.to_owned())
         }
-        Err(err) => Err(err.to_string()),
     }
 }
 
-fn create(flags: &Flags) -> Result<(), String> {
-    flags.check_known(&[
-        "--api-key",
-        "--api-secret",
-        "--identity",
-        "--name",
-        "--room",
-        "--allow-source",
-        "--metadata",
-        "--attribute",
-        "--agent",
-        "--valid-for",
-    ])?;
-    let (api_key, secret) = key_pair(flags);
-    let room = flags.get("--room").unwrap_or("");
-    let mut token = AccessToken::new(api_key, secret);
-    if let Some(identity) = flags.get("--identity") {
+fn create(args: &Create) -> Result<(), String> {
+    let ring = args.keys.ring()?;
+    // The first key in sort order, so that the same ring always signs with the same key.
+    let key = ring
+        .api_keys()
+        .min()
+        .map(str::to_owned)
+        .ok_or("no key to sign with")?;
+    if ring.len() > 1 {
+        eprintln!(
+            "note: signing with API key `{key}`, the first of {} in sort order",
+            ring.len()
+        );
+    }
+    let mut token: AccessToken = ring.access_token(&key).ok_or("no key to sign with")?;
+    if let Some(identity) = &args.identity {
         token = token.with_identity(identity);
     }
-    if let Some(name) = flags.get("--name") {
+    if let Some(name) = &args.name {
         token = token.with_name(name);
     }
-    if let Some(metadata) = flags.get("--metadata") {
+    if let Some(metadata) = &args.metadata {
         token = token.with_metadata(metadata);
     }
-    let attributes = flags
-        .all("--attribute")
-        .map(|kv| {
-            kv.split_once('=')
-                .ok_or_else(|| format!("--attribute `{kv}`: expected KEY=VALUE"))
-        })
-        .collect::<Result<BTreeMap<_, _>, _>>()?;
-    if !attributes.is_empty() {
+    if !args.attribute.is_empty() {
+        let attributes: BTreeMap<&str, &str> = args
+            .attribute
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         token = token.with_attributes(attributes);
     }
-    let sources = flags
-        .all("--allow-source")
-        .map(|source| {
-            source
-                .parse::<tower_livekit_auth::TrackSource>()
-                .map_err(|e| format!("--allow-source: {e}"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     // Each flag writes its claim; a token given none of them has no video grant at all.
     let mut grant = VideoGrant::new();
-    for (flag, set) in [
+    for (set, with) in [
         (
-            "--join",
+            args.join,
             VideoGrant::with_room_join as fn(VideoGrant, bool) -> VideoGrant,
         ),
-        ("--admin", VideoGrant::with_room_admin),
-        ("--create", VideoGrant::with_room_create),
-        ("--list", VideoGrant::with_room_list),
-        ("--record", VideoGrant::with_room_record),
+        (args.admin, VideoGrant::with_room_admin),
+        (args.create, VideoGrant::with_room_create),
+        (args.list, VideoGrant::with_room_list),
+        (args.record, VideoGrant::with_room_record),
     ] {
-        if flags.has(flag) {
-            grant = set(grant, true);
+        if set {
+            grant = with(grant, true);
         }
     }
-    if !room.is_empty() {
+    if let Some(room) = args.room.as_deref().filter(|room| !room.is_empty()) {
         grant = grant.with_room(room);
     }
-    if !sources.is_empty() {
-        grant = grant.with_can_publish_sources(sources);
+    if !args.allow_source.is_empty() {
+        grant = grant.with_can_publish_sources(args.allow_source.iter().copied());
     }
     if grant != VideoGrant::new() {
         token = token.with_video_grant(grant);
     }
-    let agents = flags
-        .all("--agent")
-        .map(RoomAgentDispatch::new)
-        .fold(RoomConfiguration::new(), RoomConfiguration::with_agent);
-    if !agents.agents.is_empty() {
-        token = token.with_room_config(agents);
+    if !args.agent.is_empty() {
+        let config = args
+            .agent
+            .iter()
+            .map(RoomAgentDispatch::new)
+            .fold(RoomConfiguration::new(), RoomConfiguration::with_agent);
+        token = token.with_room_config(config);
     }
-    if let Some(ttl) = flags.get("--valid-for") {
-        token = token.with_ttl(parse_duration(ttl)?);
+    if let Some(ttl) = args.valid_for {
+        token = token.with_ttl(ttl);
     }
     println!("{}", token.to_jwt().map_err(|e| e.to_string())?);
     Ok(())
@@ -240,13 +315,10 @@ fn describe(claims: &Claims) -> serde_json::Value {
     json!({ "claims": claims, "identity": claims.identity(), "permissions": claims.permissions() })
 }
 
-fn verify(flags: &Flags) -> Result<(), String> {
-    flags.check_known(&["--api-key", "--api-secret"])?;
-    let [token] = flags.positional.as_slice() else {
-        return Err("verify needs one TOKEN".into());
-    };
-    let verifier = Verifier::new(key_ring(flags)?);
-    match verifier.verify(token) {
+fn verify(args: &Verify) -> Result<(), String> {
+    let verifier = Verifier::new(args.keys.ring()?);
+    let token = token_text(args.token.as_deref())?;
+    match verifier.verify(&token) {
         Ok(claims) => {
             println!("{:#}", describe(&claims));
             Ok(())
@@ -255,65 +327,69 @@ fn verify(flags: &Flags) -> Result<(), String> {
     }
 }
 
-fn decode(flags: &Flags) -> Result<(), String> {
-    let [token] = flags.positional.as_slice() else {
-        return Err("decode needs one TOKEN".into());
-    };
-    let claims = decode_unverified(token).map_err(|e| e.to_string())?;
+fn decode(args: &Decode) -> Result<(), String> {
+    let token = token_text(args.token.as_deref())?;
+    let claims = decode_unverified(&token).map_err(|e| e.to_string())?;
     eprintln!("warning: NOT VERIFIED: signature, expiry and key were not checked");
     println!("{:#}", describe(&claims));
     Ok(())
 }
 
 /// Verifications per second on 1..=N threads, each verifying the token set in a loop.
-fn bench(flags: &Flags) -> Result<(), String> {
-    flags.check_known(&["--threads", "--seconds", "--tokens"])?;
-    let max_threads: usize = flags
-        .get("--threads")
-        .map_or(Ok(2), str::parse)
-        .map_err(|_| "--threads: a number")?;
-    let seconds: f64 = flags
-        .get("--seconds")
-        .map_or(Ok(2.0), str::parse)
-        .map_err(|_| "--seconds: a number")?;
-    let (verifier, tokens) = match flags.get("--tokens") {
+fn bench(args: &Bench) -> Result<(), String> {
+    let debug = cfg!(debug_assertions);
+    if debug {
+        eprintln!(
+            "WARNING: this lkauth is a DEBUG build: verification runs 10 to 50 times slower than \
+             in a release build, so these numbers mean nothing. Measure with a release build: \
+             `cargo run --release -p lkauth -- token bench`, or `cargo install --path lkauth`."
+        );
+    }
+    let (verifier, tokens) = match &args.tokens {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             let tokens: Vec<String> = text
                 .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned)
                 .collect();
-            (Verifier::new(key_ring(flags)?), tokens)
+            (Verifier::new(args.keys.ring()?), tokens)
         }
         None => generated_tokens()?,
     };
     if tokens.is_empty() {
         return Err("no tokens to verify".into());
     }
+    let build = if debug {
+        "DEBUG build, not meaningful"
+    } else {
+        "release build"
+    };
     let valid = tokens.iter().filter(|t| verifier.verify(t).is_ok()).count();
     println!(
-        "{} tokens ({} verify now), {seconds} s per run",
+        "{} tokens ({valid} verify now), {} s per run, {build}",
         tokens.len(),
-        valid
+        args.seconds
     );
     let mut single = 0.0;
-    for threads in 1..=max_threads.max(1) {
+    for threads in 1..=usize::from(args.threads) {
         let rate = measure(
             &verifier,
             &tokens,
             threads,
-            Duration::from_secs_f64(seconds),
+            Duration::from_secs_f64(args.seconds),
         );
         if threads == 1 {
             single = rate;
         }
         println!(
-            "{threads} thread(s): {:>10.0} verifications/s  ({:.0} ns each per thread, {:.2}x one thread)",
+            "{threads} thread(s): {:>10.0} verifications/s  ({:.0} ns each per thread, {:.2}x one thread){}",
             rate,
             threads as f64 * 1e9 / rate,
-            rate / single
+            rate / single,
+            if debug { "  [DEBUG build]" } else { "" }
         );
     }
     Ok(())
@@ -355,34 +431,44 @@ fn generated_tokens() -> Result<(Verifier, Vec<String>), String> {
     Ok((Verifier::new(keys), tokens))
 }
 
-/// `lkauth token ARGS...`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<String>,
-}
-
-/// Runs `lkauth token`.
+/// Runs `lkauth token`: 0 on success, 1 with the reason on stderr otherwise (clap's own
+/// usage errors exit 2 before this).
 #[must_use]
 pub fn run(args: Args) -> ExitCode {
-    let mut args = args.args.into_iter();
-    let command = args.next().unwrap_or_default();
-    let result = Flags::parse(args).and_then(|flags| match command.as_str() {
-        "create" => create(&flags),
-        "verify" => verify(&flags),
-        "decode" => decode(&flags),
-        "bench" => bench(&flags),
-        _ => Err(String::new()),
-    });
+    let result = match &args.command {
+        Command::Create(create_args) => create(create_args),
+        Command::Verify(verify_args) => verify(verify_args),
+        Command::Decode(decode_args) => decode(decode_args),
+        Command::Bench(bench_args) => bench(bench_args),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            if message.is_empty() {
-                eprintln!("{USAGE}");
-            } else {
-                eprintln!("error: {message}");
-            }
+            eprintln!("error: {message}");
             ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_lk_writes_them() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2h30m"), Ok(Duration::from_secs(9000)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86400)));
+        for bad in ["", "0s", "1", "1x", "h", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn bench_seconds_are_bounded() {
+        assert!(parse_seconds("0.5").is_ok());
+        for bad in ["0", "-1", "NaN", "inf", "1e9", "x"] {
+            assert!(parse_seconds(bad).is_err(), "{bad:?}");
         }
     }
 }

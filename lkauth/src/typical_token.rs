@@ -1,13 +1,14 @@
 //! The typical LiveKit join token the measuring tools generate (`bench_server`, `token bench`):
 //! about 470 bytes with an identity, a name, JSON metadata, two attributes and a join grant
-//! limited to camera and microphone. Included with `#[path]`; not an example of its own.
+//! limited to camera and microphone. A module of lkauth (`token bench`), and included with
+//! `#[path]` by `benches/compare`'s `bench_server`.
 
 use std::time::SystemTime;
 
 use tower_livekit_auth::{AccessToken, KeyError, KeyRing, MintError, TrackSource, VideoGrant};
 
-/// The API key the generated tokens are signed with (`benches/compare/scripts/load_wrk.sh` starts the demo
-/// server with it).
+/// The API key the generated tokens are signed with (`benches/compare/scripts/load_wrk.sh` starts
+/// `lkauth serve` with it).
 pub(crate) const KEY: &str = "APIbenchhttp01";
 /// Its secret: public, for benchmarks only.
 pub(crate) const SECRET: &str = "benchHttpSecret0123456789abcdefghijklmnopqr";

@@ -23,10 +23,36 @@
 //!    read; a body that turns out longer: 413;
 //! 5. malformed JSON or wrong types: 400;
 //! 6. the policy's refusal;
-//! 7. `room_config.egress` without [`TokenApproval::allow_egress`]: 403 (it would let a client
-//!    order recordings at the operator's cost);
-//! 8. a token longer than the verifier accepts (large metadata or attributes): 400
+//! 7. a field the client set that the token would not carry as asked: 403
+//!    `field_not_allowed`, with the fields named (see below); so is `room_config.egress`
+//!    without [`TokenApproval::allow_egress`], whoever set it (it would let a client order
+//!    recordings at the operator's cost);
+//! 8. the endpoint's API key gone from the verifier's key ring: 503;
+//! 9. a token longer than the verifier accepts (large metadata or attributes): 400
 //!    `token_too_long`, so the endpoint never hands out a token its own verifier refuses.
+//!
+//! # Fields the policy does not accept
+//!
+//! LiveKit's endpoint standard (docs.livekit.io, "Endpoint token generation"): "For fields
+//! clients aren't allowed to set, return a 4xx status code." So every field the client sets
+//! (`room_name`, `participant_identity`, `participant_name`, `participant_metadata`,
+//! `participant_attributes`, and each part of `room_config`) is either in the token exactly
+//! as asked, or the request is refused; it is never dropped or replaced in silence. A field is
+//! set when it is not empty, as proto3 reads the request: `""`, `0`, `{}` and `[]` set nothing
+//! (the Swift, Android and Flutter SDKs always send `room_config: {}`).
+//!
+//! The refusal is `403 Forbidden`, not `400`: the request is well-formed (400 would tell the
+//! client its syntax is wrong) and the answer depends on who asks (the same field may be fine
+//! from a trusted caller, as egress is with [`TokenApproval::allow_egress`]), which is what 403
+//! says (RFC 9110 §15.5.4: understood, and refused). The body keeps the shape of every other
+//! refusal, so that a client showing `message` (livekit-client's error quotes the whole body)
+//! shows the field, and adds the list for programs:
+//!
+//! ```json
+//! {"error": "field_not_allowed",
+//!  "message": "room_config.max_participants: not allowed from this caller; send the request without it",
+//!  "fields": ["room_config.max_participants"]}
+//! ```
 //!
 //! ```
 //! use http::{Request, StatusCode};
@@ -72,6 +98,7 @@
 //! # }
 //! ```
 
+mod fields;
 mod policy;
 mod request;
 
@@ -207,17 +234,39 @@ fn json_response(status: StatusCode, body: String) -> Response<FullBody> {
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response<FullBody> {
+    error_with_fields(status, code, message, &[])
+}
+
+fn error_with_fields(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    fields: &[&str],
+) -> Response<FullBody> {
     #[derive(Serialize)]
     struct ErrorBody<'a> {
         error: &'a str,
         message: &'a str,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        fields: &'a [&'a str],
     }
     let body = serde_json::to_string(&ErrorBody {
         error: code,
         message,
+        fields,
     })
     .unwrap_or_default();
     json_response(status, body)
+}
+
+/// 403 `field_not_allowed`, naming `fields` (wire names, never the values sent).
+fn fields_not_allowed(fields: &[&str]) -> Response<FullBody> {
+    let pronoun = if fields.len() == 1 { "it" } else { "them" };
+    let message = format!(
+        "{}: not allowed from this caller; send the request without {pronoun}",
+        fields.join(", ")
+    );
+    error_with_fields(StatusCode::FORBIDDEN, "field_not_allowed", &message, fields)
 }
 
 /// `application/json` or a `+json` type, with any parameters. A missing type is not JSON (a
@@ -266,21 +315,21 @@ impl<P: TokenPolicy> Shared<P> {
                 return error(StatusCode::BAD_REQUEST, "invalid_request", &message);
             }
         };
+        // The policy takes the request; the comparison with the token needs it after.
+        let asked = token_request.clone();
         let approval = match self.policy.decide(head, token_request).await {
             Ok(approval) => approval,
             Err(refusal) => return refused(&refusal),
         };
-        self.mint(approval)
+        self.mint(&asked, approval)
     }
 
-    /// Signs `approval` with the current secret of the endpoint's key.
-    fn mint(&self, approval: TokenApproval) -> Response<FullBody> {
-        if approval.asks_for_egress() && !approval.allow_egress {
-            return error(
-                StatusCode::FORBIDDEN,
-                "egress_not_allowed",
-                "room_config.egress is not allowed from this caller",
-            );
+    /// Signs `approval` with the current secret of the endpoint's key, if it carries every
+    /// field of `asked` as asked.
+    fn mint(&self, asked: &TokenRequest, approval: TokenApproval) -> Response<FullBody> {
+        let refused = fields::not_allowed(asked, approval.token.claims(), approval.allow_egress);
+        if !refused.is_empty() {
+            return fields_not_allowed(&refused);
         }
         let Some(signer) = self.verifier.key_ring().access_token(&self.api_key) else {
             #[cfg(feature = "tracing")]

@@ -20,6 +20,12 @@ use crate::mint::AccessToken;
 /// [`from_request`](Self::from_request) takes only the identity the policy gives and the
 /// display name the client asked for, and each of the rest is an explicit `accept_*`.
 ///
+/// What the client asked for and the token does not carry as asked is refused, never dropped:
+/// the endpoint answers `403 field_not_allowed` naming the fields (LiveKit's endpoint standard;
+/// see [the module docs](super#fields-the-policy-does-not-accept)). That holds for the identity
+/// and the room too: a policy that gives its own identity refuses a client that asked for
+/// another one.
+///
 /// ```
 /// use tower_livekit_auth::endpoint::{TokenApproval, TokenRequest};
 /// use tower_livekit_auth::VideoGrant;
@@ -98,8 +104,9 @@ impl TokenApproval {
     }
 
     /// Dispatch the agents the request's `room_config.agents` names (`agent_name`,
-    /// `metadata`, `deployment`, ...), and take nothing else of its `room_config`: the seed's
-    /// flow, where the frontend says which agent joins the room it creates.
+    /// `metadata`, `deployment`, ...), and take nothing else of its `room_config` (any other
+    /// part the client sets is refused by name): the seed's flow, where the frontend says which
+    /// agent joins the room it creates.
     #[must_use]
     pub fn accept_agent_dispatch(mut self) -> Self {
         let Some(agents) = self
@@ -121,7 +128,13 @@ impl TokenApproval {
     /// rest. Its `egress` still needs [`allow_egress`](Self::allow_egress).
     #[must_use]
     pub fn accept_room_config(mut self) -> Self {
-        if let Some(config) = self.requested.room_config.take() {
+        // `{}` (the Swift, Android and Flutter SDKs' default) asks for nothing: no roomConfig.
+        if let Some(config) = self
+            .requested
+            .room_config
+            .take()
+            .filter(|config| *config != RoomConfiguration::default())
+        {
             self.token = self.token.with_room_config(config);
         }
         self
@@ -186,12 +199,6 @@ impl TokenApproval {
     pub fn allow_egress(mut self) -> Self {
         self.allow_egress = true;
         self
-    }
-
-    pub(super) fn asks_for_egress(&self) -> bool {
-        self.token
-            .room_config()
-            .is_some_and(|config| config.egress.is_some())
     }
 }
 

@@ -78,25 +78,122 @@ fn claims_of(json: &Value) -> crate::Claims {
 
 const FULL_REQUEST: &str = r#"{"room_name":"support","participant_identity":"u1","participant_name":"U One","participant_metadata":"{\"a\":1}","participant_attributes":{"role":"admin"},"room_config":{"max_participants":2,"agents":[{"agent_name":"helper","metadata":"m"}]}}"#;
 
+/// A 403 `field_not_allowed`: the fields it names.
+fn refused_fields(status: StatusCode, json: &Value) -> Vec<&str> {
+    assert_eq!(status, StatusCode::FORBIDDEN, "{json}");
+    assert_eq!(json["error"], "field_not_allowed", "{json}");
+    let fields: Vec<&str> = json["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|field| field.as_str().expect("a name"))
+        .collect();
+    let message = json["message"].as_str().expect("message");
+    for field in &fields {
+        assert!(message.contains(field), "{message}");
+    }
+    fields
+}
+
 #[tokio::test]
-async fn the_client_chooses_nothing_but_the_name_unless_the_policy_accepts_it() {
+async fn fields_the_policy_does_not_accept_are_refused_by_name_never_dropped() {
     let (status, json) = post(endpoint(), FULL_REQUEST).await;
-    assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(json["server_url"], "ws://127.0.0.1:7880");
+    assert_eq!(
+        refused_fields(status, &json),
+        [
+            "participant_metadata",
+            "participant_attributes",
+            "room_config.max_participants",
+            "room_config.agents"
+        ]
+    );
+    // The values sent are not repeated: only the fields' names.
+    let text = json.to_string();
+    for sent in ["admin", "helper", "U One"] {
+        assert!(!text.contains(sent), "{text}");
+    }
+    // What the policy takes as asked (room, identity, name) passes.
+    let (status, json) = post(
+        endpoint(),
+        r#"{"room_name":"support","participant_identity":"u1","participant_name":"U One"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{json}");
     let claims = claims_of(&json);
     assert_eq!(
         (claims.identity(), claims.name(), claims.room()),
         ("u1", "U One", "support")
     );
-    assert_eq!(claims.metadata(), "");
-    assert!(
-        claims.attributes().is_empty(),
-        "attributes are roles in many apps"
+}
+
+#[tokio::test]
+async fn agent_dispatch_alone_refuses_every_other_part_of_room_config() {
+    let agents_only = |_: http::request::Parts, request: TokenRequest| async move {
+        Ok(TokenApproval::from_request(&request, "u1")
+            .with_video_grant(VideoGrant::join("support"))
+            .accept_agent_dispatch())
+    };
+    let endpoint =
+        || TokenEndpoint::new(&verifier(), KEY, "ws://x", agents_only).expect("endpoint");
+    for (part, value) in [
+        ("max_participants", "2"),
+        ("egress", r#"{"room":{"file_outputs":[]}}"#),
+        ("empty_timeout", "30"),
+        ("metadata", r#""m""#),
+        ("name", r#""other""#),
+        ("sync_streams", "true"),
+        ("tags", r#"{"k":"v"}"#),
+        ("min_playout_delay", "100"),
+    ] {
+        let body = format!(
+            r#"{{"room_config":{{"agents":[{{"agent_name":"helper"}}],"{part}":{value}}}}}"#
+        );
+        let (status, json) = post(endpoint(), &body).await;
+        assert_eq!(
+            refused_fields(status, &json),
+            [format!("room_config.{part}").as_str()],
+            "{body}"
+        );
+    }
+    // Unset, as proto3 reads it: zero, empty, false, {} and [] set nothing.
+    for unset in [
+        r#"{"room_config":{}}"#,
+        r#"{"room_config":null,"participant_attributes":{}}"#,
+        r#"{"room_config":{"max_participants":0,"metadata":"","sync_streams":false,"egress":{},"agents":[],"tags":{}}}"#,
+        r#"{"participant_metadata":"","participant_identity":"","room_name":""}"#,
+    ] {
+        let (status, json) = post(endpoint(), unset).await;
+        assert_eq!(status, StatusCode::CREATED, "{unset}: {json}");
+        assert!(claims_of(&json).room_config().is_none(), "{unset}");
+    }
+}
+
+#[tokio::test]
+async fn an_identity_or_room_other_than_asked_is_refused() {
+    let own_choice = |_: http::request::Parts, request: TokenRequest| async move {
+        Ok(TokenApproval::from_request(&request, "user-42")
+            .with_video_grant(VideoGrant::join("lobby"))
+            .with_name("Policy Name"))
+    };
+    let endpoint = || TokenEndpoint::new(&verifier(), KEY, "ws://x", own_choice).expect("ok");
+    let (status, json) = post(
+        endpoint(),
+        r#"{"participant_identity":"alice","room_name":"vip","participant_name":"Al"}"#,
+    )
+    .await;
+    assert_eq!(
+        refused_fields(status, &json),
+        ["room_name", "participant_identity", "participant_name"]
     );
-    assert!(
-        claims.room_config().is_none(),
-        "an agent dispatch costs money"
-    );
+    // Asking for what the policy gives anyway is no conflict.
+    let (status, _) = post(
+        endpoint(),
+        r#"{"participant_identity":"user-42","room_name":"lobby"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = post(endpoint(), "{}").await;
+    assert_eq!(status, StatusCode::CREATED);
 }
 
 #[tokio::test]
@@ -109,18 +206,16 @@ async fn each_accept_puts_exactly_its_field_into_the_token() {
             .accept_agent_dispatch())
     };
     let endpoint = TokenEndpoint::new(&verifier(), KEY, "ws://x", policy).expect("endpoint");
-    let (status, json) = post(endpoint, FULL_REQUEST).await;
-    assert_eq!(status, StatusCode::CREATED);
+    let without_max = FULL_REQUEST.replace(r#""max_participants":2,"#, "");
+    let (status, json) = post(endpoint, &without_max).await;
+    assert_eq!(status, StatusCode::CREATED, "{json}");
     let claims = claims_of(&json);
     assert_eq!(claims.metadata(), r#"{"a":1}"#);
     assert_eq!(claims.attributes().get("role"), Some("admin"));
     let config = claims.room_config().expect("roomConfig");
     assert_eq!(config.agents[0].agent_name.as_deref(), Some("helper"));
     assert_eq!(config.agents[0].metadata.as_deref(), Some("m"));
-    assert_eq!(
-        config.max_participants, None,
-        "only the agents were accepted"
-    );
+    assert_eq!(config.max_participants, None);
     // roomConfig is written in camelCase, as the server reads it.
     let payload = json["participant_token"]
         .as_str()
@@ -138,10 +233,15 @@ async fn each_accept_puts_exactly_its_field_into_the_token() {
     );
 
     let whole = |_: http::request::Parts, request: TokenRequest| async move {
-        Ok(TokenApproval::from_request(&request, "u1").accept_room_config())
+        Ok(TokenApproval::from_request(&request, "u1")
+            .with_video_grant(VideoGrant::join("support"))
+            .accept_metadata()
+            .accept_attributes()
+            .accept_room_config())
     };
     let endpoint = TokenEndpoint::new(&verifier(), KEY, "ws://x", whole).expect("endpoint");
-    let (_, json) = post(endpoint, FULL_REQUEST).await;
+    let (status, json) = post(endpoint, FULL_REQUEST).await;
+    assert_eq!(status, StatusCode::CREATED, "{json}");
     assert_eq!(
         claims_of(&json)
             .room_config()
@@ -234,10 +334,7 @@ async fn egress_is_refused_unless_the_policy_allows_it() {
     let untrusted =
         TokenEndpoint::new(&verifier(), KEY, "ws://x", accepting(false)).expect("endpoint");
     let (status, json) = post(untrusted, body).await;
-    assert_eq!(
-        (status, json["error"].as_str()),
-        (StatusCode::FORBIDDEN, Some("egress_not_allowed"))
-    );
+    assert_eq!(refused_fields(status, &json), ["room_config.egress"]);
     let trusted =
         TokenEndpoint::new(&verifier(), KEY, "ws://x", accepting(true)).expect("endpoint");
     assert_eq!(post(trusted, body).await.0, StatusCode::CREATED);
@@ -404,7 +501,8 @@ async fn the_endpoint_never_mints_a_token_its_verifier_refuses() {
 async fn a_grant_that_cannot_be_minted_never_shows_the_mint_error() {
     let policy = |_: http::request::Parts, request: TokenRequest| async move {
         let room = request.room_name.clone().unwrap_or_default();
-        let grant = TokenApproval::new("u").with_video_grant(VideoGrant::join(room));
+        let grant =
+            TokenApproval::from_request(&request, "u").with_video_grant(VideoGrant::join(room));
         Ok(if request.participant_name.is_some() {
             grant.with_ttl(Duration::MAX)
         } else {

@@ -97,6 +97,11 @@ impl AccessToken {
         self.claims.room_config.as_deref()
     }
 
+    /// The claims set so far (the token endpoint compares them with the request).
+    pub(crate) fn claims(&self) -> &ClaimsData {
+        &self.claims
+    }
+
     /// The participant identity (`sub`).
     #[must_use]
     pub fn with_identity(mut self, identity: impl Into<String>) -> Self {

@@ -9,14 +9,14 @@
 # that round's /plain (with the quartiles): on a shared machine the speed drifts by tens of
 # percent within a minute, and ratios taken seconds apart cancel most of it.
 #
-# With --demo it drives the demo server instead (examples/server: participant state, the refresh
+# With --demo it drives `lkauth serve` instead (lkauth/src/serve/: participant state, the refresh
 # header layer, the rooms), same setup: GET / (no layer, "OK"), GET /rtc/validate (the layer
 # with the token in the header or the query, the connection check, and the join recorded in
 # the demo's rooms: a tiny body), GET /whoami (the layer and the claims as JSON), and
 # /rtc/validate with only expired and forged tokens; ratios against GET /.
 #
 #   benches/compare/scripts/bench_http.sh            # needs wrk (apt-get install wrk)
-#   benches/compare/scripts/bench_http.sh --demo     # the demo server's routes
+#   benches/compare/scripts/bench_http.sh --demo     # the routes of lkauth serve
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 duration="${DURATION:-2}"
@@ -34,16 +34,16 @@ cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin b
 work="$(mktemp -d)"
 port="${PORT:-7881}"
 if [ "$mode" = demo ]; then
-  cargo build --quiet --release --example server --features axum
-  # The tokens: bench_server writes them (examples/support/typical_token.rs, 64 participants
-  # in 8 rooms), then the demo server runs with their key.
+  cargo build --quiet --release -p lkauth
+  # The tokens: bench_server writes them (lkauth/src/typical_token.rs, 64 participants
+  # in 8 rooms), then lkauth serve runs with their key.
   benches/compare/target/release/bench_server 127.0.0.1:0 "$work/tokens.txt" >"$work/writer.log" 2>&1 &
   writer=$!
   for _ in $(seq 1 50); do [ -s "$work/tokens.txt" ] && break; sleep 0.1; done
   kill $writer 2>/dev/null || true
   wait $writer 2>/dev/null || true
   LIVEKIT_KEYS="APIbenchhttp01: benchHttpSecret0123456789abcdefghijklmnopqr" \
-    taskset -c 0 "$(scripts/target-dir.sh)/release/examples/server" --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+    taskset -c 0 "$(scripts/target-dir.sh)/release/lkauth" serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
   server=$!
   baseline="/ valid"
   cases=("/ valid" "/rtc/validate valid" "/whoami valid" "/rtc/validate bad")

@@ -7,7 +7,7 @@
 #
 #   benches/compare/scripts/bench_http_instructions.sh                  # /plain /noop /reference /auth /cached
 #   benches/compare/scripts/bench_http_instructions.sh /auth:bad /auth  # a route with a token mix (valid, bad)
-#   benches/compare/scripts/bench_http_instructions.sh --demo           # the demo server: / /rtc/validate /whoami
+#   benches/compare/scripts/bench_http_instructions.sh --demo           # lkauth serve: / /rtc/validate /whoami
 #
 # Needs valgrind and wrk (apt-get install valgrind wrk).
 set -euo pipefail
@@ -23,15 +23,15 @@ cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin b
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 if [ "$demo" = 1 ]; then
-    # The demo server (examples/server) with the key of bench_server's tokens, written first.
-    cargo build --quiet --release --example server --features axum
+    # lkauth serve with the key of bench_server's tokens, written first.
+    cargo build --quiet --release -p lkauth
     benches/compare/target/release/bench_server 127.0.0.1:0 "$work/tokens.txt" >"$work/writer.log" 2>&1 &
     writer=$!
     for _ in $(seq 1 50); do [ -s "$work/tokens.txt" ] && break; sleep 0.1; done
     kill $writer 2>/dev/null || true
     wait $writer 2>/dev/null || true
-    server="$(scripts/target-dir.sh)/release/examples/server"
-    server_args=(--bind "127.0.0.1:$port")
+    server="$(scripts/target-dir.sh)/release/lkauth"
+    server_args=(serve --bind "127.0.0.1:$port")
     export LIVEKIT_KEYS="APIbenchhttp01: benchHttpSecret0123456789abcdefghijklmnopqr"
     default_routes=(/ /rtc/validate /whoami)
 else

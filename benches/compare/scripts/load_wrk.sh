@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The demo server (cargo run --example server) under wrk on 127.0.0.1 for DURATION seconds
+# `lkauth serve` (release build) under wrk on 127.0.0.1 for DURATION seconds
 # (default 60) with a mix of valid, expired and forged tokens on GET /whoami: prints the
 # responses by status (every valid one must be 200, every bad one 401, nothing else) and the
 # server's RSS sampled every 5 s. The tokens come from benches/compare's bench_server, whose
-# generator is examples/support/typical_token.rs, so the demo server is started with that key.
+# generator is lkauth/src/typical_token.rs, so the server is started with that key.
 #
 #   benches/compare/scripts/load_wrk.sh          # needs wrk (apt-get install wrk)
 set -euo pipefail
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../../.."
 duration="${DURATION:-60}"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 1; }
 
-cargo build --quiet --release --example server
+cargo build --quiet --release -p lkauth
 cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin bench_server
 target="$(scripts/target-dir.sh)"
 work="$(mktemp -d)"
@@ -25,7 +25,7 @@ kill $writer 2>/dev/null || true
 valid=$(grep -vc ' ' "$work/tokens.txt"); bad=$(grep -c ' ' "$work/tokens.txt")
 
 LIVEKIT_KEYS="APIbenchhttp01: benchHttpSecret0123456789abcdefghijklmnopqr" \
-  taskset -c 0 "$target/release/examples/server" --bind 127.0.0.1:7882 >"$work/server.log" 2>&1 &
+  taskset -c 0 "$target/release/lkauth" serve --bind 127.0.0.1:7882 >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 50); do grep -q listening "$work/server.log" && break; sleep 0.1; done
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Redis killed for 10 s under load (issue 12), two scenarios, ~50 s in all: three demo server
+# Redis killed for 10 s under load (issue 12), two scenarios, ~50 s in all: three `lkauth serve`
 # replicas (`--redis`, release build) on one redis-server on 127.0.0.1, a bounded loopback load
 # on all of them (6 clients, 3000 requests/s in all: valid tokens, tokens of participants
 # removed before the outage, promoted participants' original tokens), Redis killed (SIGKILL)
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/../../.."
 [ $# -gt 0 ] || set -- aof none
 
 scripts/install_tools.sh
-server="$(scripts/demo_server_redis.sh --release)"
+server="$(scripts/build_lkauth.sh --release)"
 cargo build --quiet --release --manifest-path benches/compare/Cargo.toml --bin outage
 outage=benches/compare/target/release/outage
 

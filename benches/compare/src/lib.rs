@@ -11,7 +11,7 @@
 //! - [`interleaved`]: the candidates timed in alternating bursts (robust ratios).
 //! - [`middleware`]: `AuthLayer` around a do-nothing service, called without a network.
 //! - [`threads`]: the custom 1-vs-2-thread throughput measurement.
-//! - [`processes`]: `redis-server` and demo server replicas, for the Redis measurements
+//! - [`processes`]: `redis-server` and `lkauth serve` replicas, for the Redis measurements
 //!   (`src/bin/propagation.rs`, `src/bin/outage.rs`).
 
 pub mod floor;

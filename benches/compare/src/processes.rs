@@ -1,6 +1,6 @@
 //! The processes the Redis measurements run (`src/bin/propagation.rs`, `src/bin/outage.rs`):
-//! a `redis-server` on a free 127.0.0.1 port, and replicas of the demo server
-//! (`examples/server --redis URL`). Each is stopped by its PID when dropped, so that a
+//! a `redis-server` on a free 127.0.0.1 port, and replicas of `lkauth serve`
+//! (`lkauth serve --redis URL`). Each is stopped by its PID when dropped, so that a
 //! measurement that fails half-way leaves nothing running.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -207,8 +207,7 @@ impl Drop for RedisServer {
     }
 }
 
-/// One demo server process (`examples/server --bind 127.0.0.1:0 --redis URL`), killed (by PID)
-/// when dropped.
+/// One `lkauth serve --bind 127.0.0.1:0 --redis URL` process, killed (by PID) when dropped.
 pub struct DemoReplica {
     child: Child,
     /// `http://127.0.0.1:<port>`, as the server printed it.
@@ -216,11 +215,11 @@ pub struct DemoReplica {
 }
 
 impl DemoReplica {
-    /// Starts `binary` with `LIVEKIT_KEYS="<key>: <secret>"` as one replica on Redis at
-    /// `redis_url`, and waits (at most 20 s) for its `listening on` line.
+    /// Starts `binary serve` (the lkauth binary) with `LIVEKIT_KEYS="<key>: <secret>"` as one
+    /// replica on Redis at `redis_url`, and waits (at most 20 s) for its `listening on` line.
     pub fn start(binary: &Path, key: &str, secret: &str, redis_url: &str) -> io::Result<Self> {
         let mut child = Command::new(binary)
-            .args(["--bind", "127.0.0.1:0", "--redis", redis_url])
+            .args(["serve", "--bind", "127.0.0.1:0", "--redis", redis_url])
             .env("LIVEKIT_KEYS", format!("{key}: {secret}"))
             .env_remove("REDIS_URL")
             .stdin(Stdio::null())
@@ -231,8 +230,8 @@ impl DemoReplica {
                 io::Error::new(
                     err.kind(),
                     format!(
-                        "cannot start the demo server {} ({err}): build it with \
-                         `cargo build --release --features axum,redis --example server`",
+                        "cannot start lkauth {} ({err}): build it with \
+                         `cargo build --release -p lkauth`",
                         binary.display()
                     ),
                 )
@@ -260,7 +259,7 @@ impl DemoReplica {
                 let _ = child.kill();
                 let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
                 Err(io::Error::other(format!(
-                    "the demo server did not print `listening on` within 20 s ({status})"
+                    "lkauth serve did not print `listening on` within 20 s ({status})"
                 )))
             }
         }

@@ -1,11 +1,11 @@
 //! `lkauth gate`: its arguments, and the start: keys, the participant state, the policy, the
 //! listeners.
 //!
-//! Keys as `lkauth serve` reads them, and LiveKit's own config besides: `--config FILE` (or
-//! the whole file in `LIVEKIT_CONFIG`) gives `keys:`/`key_file:`, `redis:` and `limit:`, read
-//! as `livekit-server` reads them; otherwise `LIVEKIT_KEYS`, or `LIVEKIT_API_KEY` +
-//! `LIVEKIT_API_SECRET`; with none of them, LiveKit's dev key with a warning. Anything
-//! configured but wrong is an error, never the dev key.
+//! Keys and LiveKit's config exactly as `lkauth serve` reads them (`crate::keys`): `--config
+//! FILE` (or the whole file in `LIVEKIT_CONFIG`) gives `keys:`/`key_file:`, `redis:` and
+//! `limit:`, read as `livekit-server` reads them; otherwise `LIVEKIT_KEYS`, or
+//! `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET`; with none of them, LiveKit's dev key with a
+//! warning. Anything configured but wrong is an error, never the dev key.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,23 +13,22 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tower_livekit_auth::config::{ConfigErrorKind, LiveKitConfig};
+use tower_livekit_auth::config::LiveKitConfig;
 use tower_livekit_auth::state::{ParticipantState, RedisOptions, StateOptions};
-use tower_livekit_auth::{KeyRing, Verifier};
+use tower_livekit_auth::Verifier;
 
 use super::policy::Policy;
 use super::preset::{preset_text, PRESETS};
 use super::Gate;
-use crate::serve::DEV_KEY;
 use crate::{keys, listen};
 
 /// `lkauth gate`: forward authorization for nginx, Caddy, Traefik and Envoy, with the LiveKit
 /// server's routes as the default policy.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Keys: --config (or LIVEKIT_CONFIG), else LIVEKIT_KEYS, else \
-    LIVEKIT_API_KEY + LIVEKIT_API_SECRET; with none set, LiveKit's public dev key (devkey: \
-    secret), with a warning.\nThe HTTP contract (/auth, /ext_authz, the identity headers) and \
+    after_help = "Keys: --config (or LIVEKIT_CONFIG; development: true with no keys is the dev \
+    key), else LIVEKIT_KEYS, else LIVEKIT_API_KEY + LIVEKIT_API_SECRET; with none set, \
+    LiveKit's public dev key (devkey: secret), with a warning.\nThe HTTP contract (/auth, /ext_authz, the identity headers) and \
     the policy format: lkauth/src/gate/mod.rs, or `cargo doc -p lkauth --open`."
 )]
 pub struct Args {
@@ -57,9 +56,12 @@ pub struct Args {
     #[arg(long, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]
     redis: Option<String>,
     /// The prefix of the state's Redis keys: the gates and the services sharing one state use
-    /// the same one.
-    #[arg(long, value_name = "PREFIX", default_value = "tower-livekit-auth")]
+    /// the same one (`lkauth serve` uses this default too).
+    #[arg(long, value_name = "PREFIX", default_value = crate::serve::REDIS_PREFIX)]
     redis_prefix: String,
+    /// Accept secrets shorter than 32 bytes (development keys only).
+    #[arg(long)]
+    allow_weak_secret: bool,
     /// Forward each recorded UpdateParticipant/RemoveParticipant to this LiveKit server
     /// (http(s):// or ws(s)://) with the caller's own token, and answer with its answer.
     #[arg(long, value_name = "URL")]
@@ -105,14 +107,14 @@ pub async fn run(args: Args) -> ExitCode {
         }
     };
     let env = |name: &str| std::env::var(name).ok();
-    let config = match config(args.config.as_deref(), env) {
+    let config = match keys::load_config(args.config.as_deref(), env) {
         Ok(config) => config,
         Err(message) => {
             eprintln!("error: {message}");
             return ExitCode::from(2);
         }
     };
-    let keys = match keys(config.as_ref(), env) {
+    let keys = match keys::server_keys(config.as_ref(), env, args.allow_weak_secret) {
         Ok(keys) => keys,
         Err(message) => {
             eprintln!("error: {message}");
@@ -227,60 +229,6 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, ExitCode> {
         eprintln!("error: cannot listen on {addr}: {err}");
         ExitCode::from(1)
     })
-}
-
-/// LiveKit's config, when `--config` or `LIVEKIT_CONFIG` gives one.
-fn config(
-    file: Option<&std::path::Path>,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<Option<LiveKitConfig>, String> {
-    let in_env = env("LIVEKIT_CONFIG").is_some_and(|text| !text.is_empty());
-    if file.is_none() && !in_env {
-        return Ok(None);
-    }
-    LiveKitConfig::load_with(file, env)
-        .map(Some)
-        .map_err(|err| err.to_string())
-}
-
-/// The key ring: the config's, else the environment's, else the dev key (announced).
-fn keys(
-    config: Option<&LiveKitConfig>,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<KeyRing, String> {
-    let dev_warning = || {
-        eprintln!(
-            "warning: no keys configured (--config, LIVEKIT_CONFIG, LIVEKIT_KEYS or \
-             LIVEKIT_API_KEY/LIVEKIT_API_SECRET); using LiveKit's development key `{DEV_KEY}` with \
-             its public secret. Never use it in production."
-        );
-    };
-    let Some(config) = config else {
-        let (keys, dev) = keys::load_keys(env)?;
-        if dev {
-            dev_warning();
-        }
-        return Ok(keys);
-    };
-    match config.key_ring() {
-        Ok(keys) => Ok(keys),
-        // `development: true` with no keys is LiveKit's dev key, as livekit-server reads it.
-        Err(_) if config.is_development() && config.key_file().is_none() => {
-            dev_warning();
-            config
-                .key_ring_allowing_weak_secrets()
-                .map_err(|err| err.to_string())
-        }
-        // No key in the config: the SDKs' pair may still be set, but never the dev key.
-        Err(err) if err.kind() == ConfigErrorKind::NoKeys => match keys::load_keys(env)? {
-            (_, true) => Err(format!(
-                "{err} (LiveKit's config names no key, and neither does LIVEKIT_API_KEY/\
-                 LIVEKIT_API_SECRET)"
-            )),
-            (keys, false) => Ok(keys),
-        },
-        Err(err) => Err(err.to_string()),
-    }
 }
 
 /// The participant state, and where it is for the start-up message.

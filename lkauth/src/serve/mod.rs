@@ -16,7 +16,7 @@ mod twirp;
 mod webhook;
 mod whoami;
 
-pub use run::{run, Args};
+pub use run::{run, Args, REDIS_PREFIX};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,15 +25,14 @@ use std::time::Duration;
 use axum::http::HeaderName;
 use axum::routing::{get, post};
 use axum::Router;
+use tower_livekit_auth::config::LiveKitConfig;
+use tower_livekit_auth::limits::Limits;
 use tower_livekit_auth::middleware::{AuthRejection, TokenLocation};
-use tower_livekit_auth::state::{ParticipantState, StateOptions};
+use tower_livekit_auth::state::{ParticipantState, RedisOptions, RedisTopology, StateOptions};
 use tower_livekit_auth::webhook::WebhookLayer;
-use tower_livekit_auth::{AuthLayer, MintError, TrackSource, Verifier, VideoGrant};
+use tower_livekit_auth::{AuthLayer, MintError, Verifier};
 
-/// LiveKit's development key (`livekit-server --dev`).
-pub const DEV_KEY: &str = "devkey";
-/// LiveKit's development secret: public knowledge, for local use only.
-pub const DEV_SECRET: &str = "secret";
+pub use crate::keys::{DEV_KEY, DEV_SECRET};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -53,47 +52,78 @@ impl AppState {
     /// none, a new in-memory one on the verifier's clock, given to it.
     #[must_use]
     pub fn new(verifier: Verifier, public_url: String) -> Self {
-        let participants = verifier.participant_state().cloned().unwrap_or_else(|| {
-            let clock = verifier.clone();
-            let options = StateOptions::new()
-                .with_leeway(verifier.leeway())
-                .with_clock(move || clock.now());
-            ParticipantState::in_memory(options)
-        });
-        AppState {
-            verifier: verifier.with_participant_state(participants.clone()),
-            public_url: public_url.into(),
-            rooms: rooms::Rooms::default(),
-            participants,
-        }
+        let participants = verifier
+            .participant_state()
+            .cloned()
+            .unwrap_or_else(|| ParticipantState::in_memory(state_options(&verifier)));
+        Self::with(verifier, public_url, participants, rooms::Rooms::default())
     }
 
-    /// The state of one replica of many: the participant state and the rooms in Redis at
-    /// `url`, under `prefix`, so that any replica answers any twirp call and any route.
+    /// The state of one replica of many: the participant state (bounded by `limits`) and the
+    /// rooms in the one Redis at `url`, under `prefix`, so that any replica answers any twirp
+    /// call and any route.
     pub async fn replica(
         verifier: Verifier,
         public_url: String,
         url: &str,
         prefix: &str,
+        limits: Limits,
     ) -> Result<Self, String> {
-        let clock = verifier.clone();
-        let options = StateOptions::new()
-            .with_leeway(verifier.leeway())
-            .with_clock(move || clock.now());
-        let redis = tower_livekit_auth::state::RedisOptions::new().with_prefix(prefix);
-        let participants = ParticipantState::redis(url, options, redis)
+        let topology = RedisTopology::url(url).map_err(|err| err.to_string())?;
+        let options = state_options(&verifier).with_limits(limits);
+        let participants =
+            ParticipantState::redis_on(&topology, options, RedisOptions::new().with_prefix(prefix))
+                .await
+                .map_err(|err| err.to_string())?;
+        let rooms = rooms::Rooms::redis(url, prefix).map_err(|err| err.0)?;
+        Ok(Self::with(verifier, public_url, participants, rooms))
+    }
+
+    /// The state as LiveKit's config describes it: the participant state with `limit:`'s
+    /// sizes (`LiveKitConfig::participant_state_with`), and when the config has a `redis:`
+    /// block, the participant state and the rooms on that Redis (one server, Sentinel or
+    /// Cluster, with its credentials and TLS), under `prefix`.
+    pub async fn from_config(
+        verifier: Verifier,
+        public_url: String,
+        config: &LiveKitConfig,
+        prefix: &str,
+    ) -> Result<Self, String> {
+        let participants = config
+            .participant_state_with(
+                state_options(&verifier),
+                RedisOptions::new().with_prefix(prefix),
+            )
             .await
             .map_err(|err| err.to_string())?;
-        let rooms = rooms::Rooms::redis(url, prefix)
-            .await
-            .map_err(|err| err.0)?;
-        Ok(AppState {
+        let rooms = match config.redis() {
+            Some(redis) => rooms::Rooms::redis_config(redis, prefix).map_err(|err| err.0)?,
+            None => rooms::Rooms::default(),
+        };
+        Ok(Self::with(verifier, public_url, participants, rooms))
+    }
+
+    fn with(
+        verifier: Verifier,
+        public_url: String,
+        participants: ParticipantState,
+        rooms: rooms::Rooms,
+    ) -> Self {
+        AppState {
             verifier: verifier.with_participant_state(participants.clone()),
             public_url: public_url.into(),
             rooms,
             participants,
-        })
+        }
     }
+}
+
+/// The participant state's options: the verifier's leeway and clock.
+fn state_options(verifier: &Verifier) -> StateOptions {
+    let clock = verifier.clone();
+    StateOptions::new()
+        .with_leeway(verifier.leeway())
+        .with_clock(move || clock.now())
 }
 
 /// The response header that carries a refreshed token: within 10 minutes of expiry, and at
@@ -156,47 +186,24 @@ pub fn signing_key(state: &AppState) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Ready-to-paste `curl` lines for each route, with freshly minted tokens.
-pub fn curl_examples(state: &AppState, addr: SocketAddr) -> Result<String, MintError> {
-    let Some(token) =
-        signing_key(state).and_then(|key| state.verifier.key_ring().access_token(&key))
-    else {
-        return Ok(format!("curl http://{addr}/"));
-    };
-    let join = token
-        .clone()
-        .with_identity("demo-user")
-        .with_name("Demo User")
-        .with_video_grant(
-            VideoGrant::join("demo-room")
-                .with_can_publish_sources([TrackSource::Camera, TrackSource::Microphone]),
-        )
-        .to_jwt()?;
-    let admin_template = token.clone();
-    let admin = token
-        .with_identity("demo-admin")
-        .with_video_grant(
-            VideoGrant::admin("demo-room")
-                .with_room_create(true)
-                .with_room_list(true),
-        )
-        .to_jwt()?;
-    let event = r#"{"event":"room_started","room":{"name":"demo-room"}}"#;
-    let webhook = admin_template
-        .with_sha256(tower_livekit_auth::webhook::body_sha256(event.as_bytes()))
-        .to_jwt()?;
+/// Ready-to-paste lines for the main routes. They hold no token (a token printed at start
+/// would end up in the logs of whatever runs the server): the first two lines mint them with
+/// `lkauth token create` (`exe`), which signs with the same keys when it runs in the same
+/// environment (with no keys set, both use LiveKit's dev key).
+#[must_use]
+pub fn try_it(addr: SocketAddr, exe: &str) -> String {
     let url = format!("http://{addr}");
     let json = "-H 'Content-Type: application/json'";
-    Ok([
+    [
+        format!("TOKEN=$({exe} token create --identity demo-user --name 'Demo User' --room demo-room --join --allow-source camera --allow-source microphone)"),
+        format!("ADMIN=$({exe} token create --identity demo-admin --room demo-room --admin --create --list)"),
         format!("curl {url}/"),
-        format!("curl -H 'Authorization: Bearer {join}' {url}/rtc/validate"),
-        format!("curl '{url}/rtc/validate?access_token={join}'"),
-        format!("curl -H 'Authorization: Bearer {join}' {url}/whoami"),
-        format!("curl -i -X POST -H 'Authorization: Bearer {join}' {json} -d '{{\"source\":\"camera\"}}' {url}/rooms/demo-room/publish"),
-        format!("curl -X POST -H 'Authorization: Bearer {admin}' {json} -d '{{\"name\":\"demo-room\"}}' {url}/twirp/livekit.RoomService/CreateRoom"),
-        format!("curl -X POST -H 'Authorization: Bearer {admin}' {json} -d '{{}}' {url}/twirp/livekit.RoomService/ListRooms"),
+        format!("curl -H \"Authorization: Bearer $TOKEN\" {url}/rtc/validate"),
+        format!("curl -H \"Authorization: Bearer $TOKEN\" {url}/whoami"),
+        format!("curl -i -X POST -H \"Authorization: Bearer $TOKEN\" {json} -d '{{\"source\":\"camera\"}}' {url}/rooms/demo-room/publish"),
+        format!("curl -X POST -H \"Authorization: Bearer $ADMIN\" {json} -d '{{\"name\":\"demo-room\"}}' {url}/twirp/livekit.RoomService/CreateRoom"),
+        format!("curl -X POST -H \"Authorization: Bearer $ADMIN\" {json} -d '{{}}' {url}/twirp/livekit.RoomService/ListRooms"),
         format!("curl -X POST {json} -d '{{\"room_name\":\"demo-room\",\"room_config\":{{\"agents\":[{{\"agent_name\":\"my-agent\"}}]}}}}' {url}/token"),
-        format!("curl -X POST -H 'Authorization: {webhook}' -H 'Content-Type: application/webhook+json' -d '{event}' {url}/webhook"),
     ]
-    .join("\n"))
+    .join("\n")
 }

@@ -20,10 +20,12 @@ fn generated(prefix: &str) -> String {
 }
 
 /// Development policy, the seed's flow: anyone may join the requested room (or a generated
-/// one), with the agent dispatch the frontend asks for; the client's metadata and attributes
-/// are taken as sent, which only a development server should do. No authentication of the
-/// caller: a real application checks its own session or API key (`with_head_check`) before
-/// granting anything, and accepts only the fields it trusts.
+/// one) as the requested identity, with the agent dispatch the frontend asks for; the client's
+/// metadata, attributes and room configuration are taken as sent, which only a development
+/// server should do. `room_config.egress` alone is refused (403 `field_not_allowed`, naming
+/// it): it would make LiveKit record at the operator's cost. No authentication of the caller:
+/// a real application checks its own session or API key (`with_head_check`) before granting
+/// anything, and accepts only the fields it trusts (the endpoint refuses the others by name).
 async fn dev_policy(
     _head: http::request::Parts,
     request: TokenRequest,
@@ -42,7 +44,7 @@ async fn dev_policy(
         .with_video_grant(VideoGrant::join(room))
         .accept_metadata()
         .accept_attributes()
-        .accept_agent_dispatch())
+        .accept_room_config())
 }
 
 pub(crate) fn endpoint(

@@ -1,5 +1,6 @@
-//! The one harness of the demo tests: the demo app (`examples/server/app`) served on a free
-//! 127.0.0.1 port, with the demo's own server loop (`app::serve`), and an HTTP client for it.
+//! The one harness of the serve tests: the app of `lkauth serve` (`lkauth/src/serve/`) served
+//! in this process on a free 127.0.0.1 port, with its own server loop (`lkauth::listen`), and
+//! an HTTP client for it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -153,11 +154,15 @@ impl DemoOptions {
         let addr = listener.local_addr().expect("address");
         let server_url = format!("ws://{addr}");
         let state = match &self.replica_of {
-            Some((url, prefix)) => {
-                lkauth::serve::AppState::replica(verifier.clone(), server_url.clone(), url, prefix)
-                    .await
-                    .expect("reaches Redis")
-            }
+            Some((url, prefix)) => lkauth::serve::AppState::replica(
+                verifier.clone(),
+                server_url.clone(),
+                url,
+                prefix,
+                tower_livekit_auth::limits::Limits::new(),
+            )
+            .await
+            .expect("reaches Redis"),
             None => lkauth::serve::AppState::new(verifier.clone(), server_url.clone()),
         };
         let mut router = lkauth::serve::router(state).expect("router");

@@ -1,5 +1,6 @@
-//! The demo's local development token server (`POST /api/v2/sandbox/connection-details`,
-//! `examples/server/app/sandbox.rs`) on 127.0.0.1, over real HTTP: what LiveKit Cloud's token
+//! The local development token server of `lkauth serve` (`POST
+//! /api/v2/sandbox/connection-details`, `lkauth/src/serve/sandbox.rs`) on 127.0.0.1, over real
+//! HTTP: what LiveKit Cloud's token
 //! server answers the clients' `TokenSource.developmentTokenServer`, from the demo's own
 //! endpoint and policy.
 
@@ -210,13 +211,14 @@ async fn the_route_keeps_the_token_endpoints_checks() {
     let (status, _, json) = demo
         .connection_details(&[("X-Sandbox-ID", "my-sandbox-1")], egress)
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{json}");
-    let claims = demo
-        .verifier
-        .verify(json["participant_token"].as_str().expect("token"))
-        .expect("verifies");
-    assert!(
-        claims.room_config().is_none(),
-        "the dev policy takes only the agents of room_config, never egress"
+    // Refused by name, not dropped: egress would record at the operator's cost.
+    assert_eq!(
+        (status, json["error"].as_str(), &json["fields"]),
+        (
+            StatusCode::FORBIDDEN,
+            Some("field_not_allowed"),
+            &serde_json::json!(["room_config.egress"])
+        ),
+        "{json}"
     );
 }

@@ -444,13 +444,29 @@ async fn token_endpoint_answers_bad_input_with_json_4xx() {
         .await
         .expect("request");
     assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    // The demo's policy takes the requested agents and nothing else of room_config: an
-    // egress asked for by the client never reaches the token.
+    // The development policy takes the whole room_config but egress, which it refuses by
+    // name (LiveKit's endpoint standard: a 4xx for a field the client may not set), never
+    // dropping it in silence.
     let (status, text) = server
         .post(
             "/token",
             None,
             r#"{"room_name":"r","room_config":{"egress":{"room":{"room_name":"x"}},"agents":[{"agent_name":"a"}]}}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    let json: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(json["error"], "field_not_allowed");
+    assert_eq!(json["fields"], serde_json::json!(["room_config.egress"]));
+    assert!(
+        !text.contains("\"x\""),
+        "the value sent is not repeated: {text}"
+    );
+    let (status, text) = server
+        .post(
+            "/token",
+            None,
+            r#"{"room_name":"r","room_config":{"max_participants":3,"agents":[{"agent_name":"a"}]}}"#,
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{text}");
@@ -461,8 +477,8 @@ async fn token_endpoint_answers_bad_input_with_json_4xx() {
             at(server.now()),
         )
         .expect("verifies");
-    let config = claims.room_config().expect("the agents");
-    assert!(config.egress.is_none());
+    let config = claims.room_config().expect("the room config");
+    assert_eq!(config.max_participants, Some(3));
     assert_eq!(config.agents[0].agent_name.as_deref(), Some("a"));
 }
 
@@ -507,22 +523,25 @@ fn half_a_key_pair_is_an_error_never_the_dev_key() {
             "demoSecret0123456789abcdefghijklmnopqrstu",
         )][..],
     ] {
-        let err = lkauth::keys::load_keys(env(half)).expect_err("half a pair");
+        let err = lkauth::keys::load_keys(env(half), false).expect_err("half a pair");
         assert!(
             err.contains("LIVEKIT_API_KEY") && err.contains("LIVEKIT_API_SECRET"),
             "{err}"
         );
         assert!(!err.contains(secret));
     }
-    let (keys, dev) = lkauth::keys::load_keys(env(&[])).expect("nothing set: the dev key");
+    let (keys, dev) = lkauth::keys::load_keys(env(&[]), false).expect("nothing set: the dev key");
     assert!(dev && keys.contains(lkauth::serve::DEV_KEY));
-    let (keys, dev) = lkauth::keys::load_keys(env(&[
-        ("LIVEKIT_API_KEY", "APIdemo"),
-        (
-            "LIVEKIT_API_SECRET",
-            "demoSecret0123456789abcdefghijklmnopqrstu",
-        ),
-    ]))
+    let (keys, dev) = lkauth::keys::load_keys(
+        env(&[
+            ("LIVEKIT_API_KEY", "APIdemo"),
+            (
+                "LIVEKIT_API_SECRET",
+                "demoSecret0123456789abcdefghijklmnopqrstu",
+            ),
+        ]),
+        false,
+    )
     .expect("a pair");
     assert!(!dev && keys.contains("APIdemo") && !keys.contains(lkauth::serve::DEV_KEY));
 }

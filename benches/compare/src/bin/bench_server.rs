@@ -28,7 +28,7 @@ use axum::{Extension, Router};
 use tower_livekit_auth::{AuthLayer, Claims, Verifier};
 
 // The token CLI's generator (`token bench`), so both tools measure the same tokens.
-#[path = "../../../../examples/support/typical_token.rs"]
+#[path = "../../../../lkauth/src/typical_token.rs"]
 mod typical_token;
 
 use tower_livekit_auth_bench::reference;

@@ -1,4 +1,5 @@
-//! Load and rotation soak of the demo app, in one process over real HTTP on 127.0.0.1.
+//! Load and rotation soak of the app of `lkauth serve` (the `lkauth` crate's library half), in
+//! one process over real HTTP on 127.0.0.1.
 //!
 //! ```sh
 //! cargo run --release --manifest-path benches/compare/Cargo.toml --bin load -- --seconds 60 --clients 16
@@ -15,10 +16,6 @@
 //! (counted apart, as "raced"). k(s-1) left the ring before step s was published: it must fail.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
-
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../../../examples/server/app/mod.rs"]
-mod app;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -254,8 +251,8 @@ async fn main() -> ExitCode {
             .map(|a| a.to_string())
             .unwrap_or_default()
     );
-    let state = app::AppState::new(verifier.clone(), base.replace("http", "ws"));
-    let Ok(router) = app::router(state) else {
+    let state = lkauth::serve::AppState::new(verifier.clone(), base.replace("http", "ws"));
+    let Ok(router) = lkauth::serve::router(state) else {
         eprintln!("error: empty key ring");
         return ExitCode::from(1);
     };

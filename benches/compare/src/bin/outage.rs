@@ -1,10 +1,10 @@
-//! Redis killed for 10 s under load (issue 12): three demo server replicas (`--redis`) on one
+//! Redis killed for 10 s under load (issue 12): three `lkauth serve` replicas (`--redis`) on one
 //! `redis-server`, a bounded loopback load on all of them, Redis killed (SIGKILL) and
 //! restarted, and what every request got, phase by phase.
 //!
 //! ```sh
 //! cargo run --release --manifest-path benches/compare/Cargo.toml --bin outage -- \
-//!     --server target/release/examples/server [--persistence aof|none] \
+//!     --server target/release/lkauth [--persistence aof|none] \
 //!     [--before 5] [--outage 10] [--after 10] [--clients 2] [--rps 3000] [--participants 30]
 //! ```
 //! (`benches/compare/scripts/redis_outage.sh` builds both and runs the two scenarios.)
@@ -64,8 +64,8 @@ use tower_livekit_auth::{
 };
 use tower_livekit_auth_bench::processes::{ms, DemoReplica, Persistence, RedisServer};
 
-/// The prefix the demo server's `--redis` mode writes under.
-const DEMO_PREFIX: &str = "livekit-demo";
+/// The prefix `lkauth serve --redis` writes under.
+const DEMO_PREFIX: &str = lkauth::serve::REDIS_PREFIX;
 const KEY: &str = "APIoutage0001";
 const SECRET: &str = "outageSecret0123456789abcdefghijklmnopqrstu";
 const ROOM: &str = "outage";
@@ -123,8 +123,8 @@ fn parse_args() -> Result<Args, String> {
             _ => return Err(format!("unknown argument `{arg}`")),
         }
     }
-    args.server =
-        server.ok_or("--server PATH is required (the demo built with --features axum,redis)")?;
+    args.server = server
+        .ok_or("--server PATH is required (the lkauth binary: cargo build --release -p lkauth)")?;
     Ok(args)
 }
 

@@ -5,7 +5,7 @@
 //! ```sh
 //! cargo run --release --manifest-path benches/compare/Cargo.toml --bin propagation -- \
 //!     [--updates 1000] [--revocations 1000] [--poll-us 0] \
-//!     [--http --server target/release/examples/server]
+//!     [--http --server target/release/lkauth]
 //! ```
 //!
 //! - **library** (always): three `ParticipantState::redis` replicas in this process, default
@@ -16,7 +16,7 @@
 //!   and nothing else) until the change shows: the update's metadata and camera grant, or
 //!   `Revoked`. `--poll-us 0` spins (yielding the CPU between checks); `--poll-us N` sleeps
 //!   N µs between rounds.
-//! - **http** (`--http --server PATH`): the same through three demo server processes
+//! - **http** (`--http --server PATH`): the same through three `lkauth serve` processes
 //!   (`--redis`): the write is the twirp `UpdateParticipant` / `RemoveParticipant` call on one
 //!   replica, the clock starts when its response arrives, and the two others are polled with
 //!   `GET /whoami` and the original token, one request after the other; a change counts as
@@ -86,7 +86,8 @@ fn parse_args() -> Result<Args, String> {
     }
     if args.http && args.server.is_none() {
         return Err(
-            "--http needs --server PATH (the demo built with --features axum,redis)".into(),
+            "--http needs --server PATH (the lkauth binary: cargo build --release -p lkauth)"
+                .into(),
         );
     }
     Ok(args)
@@ -542,7 +543,7 @@ async fn http(args: &Args) -> Result<bool, String> {
     let lost_revocations = pending.len() - lost_updates;
 
     println!(
-        "\n## http: 3 demo server processes ({}) with --redis {}",
+        "\n## http: 3 lkauth serve processes ({}) with --redis {}",
         server.display(),
         redis.url()
     );

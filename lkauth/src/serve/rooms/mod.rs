@@ -1,7 +1,8 @@
-//! The demo's rooms and who joined them. A participant joins when it passes
-//! `GET /rtc/validate` with a join token (the demo's stand-in for connecting); the room is
-//! created by that join if it does not exist, as LiveKit creates it. Held in this process, or
-//! (`--redis`) in Redis, where every replica of the demo sees the same rooms.
+//! The rooms of `lkauth serve` and who joined them. A participant joins when it passes
+//! `GET /rtc/validate` with a join token (the stand-in for connecting); the room is created by
+//! that join if it does not exist, as LiveKit creates it. Held in this process, or in Redis
+//! (`--redis URL`, or the `redis:` block of LiveKit's config in any of its three modes), where
+//! every replica sees the same rooms.
 
 mod memory;
 mod redis;
@@ -38,11 +39,18 @@ impl Default for Rooms {
 }
 
 impl Rooms {
-    /// Rooms in Redis at `url`, under `prefix`.
-    pub(crate) async fn redis(url: &str, prefix: &str) -> Result<Self, Unavailable> {
-        redis::RedisRooms::connect(url, prefix)
-            .await
-            .map(Rooms::Redis)
+    /// Rooms in the one Redis at `url`, under `prefix`.
+    pub(crate) fn redis(url: &str, prefix: &str) -> Result<Self, Unavailable> {
+        redis::RedisRooms::connect(url, prefix).map(Rooms::Redis)
+    }
+
+    /// Rooms in the Redis of LiveKit's `redis:` block (one server, Sentinel or Cluster), under
+    /// `prefix`.
+    pub(crate) fn redis_config(
+        config: &tower_livekit_auth::config::RedisConfig,
+        prefix: &str,
+    ) -> Result<Self, Unavailable> {
+        redis::RedisRooms::from_config(config, prefix).map(Rooms::Redis)
     }
 
     /// The room called `request.name`, created if it does not exist (`CreateRoom` is
