@@ -10,7 +10,7 @@
 //!   `/rtc` WebSocket, answers the RoomService calls the gate forwards;
 //! - `proxy`: nginx and Caddy as our own processes, started from the templates, stopped by PID;
 //! - `scenarios`: what both proxies must show, one test per scenario and proxy;
-//! - `readme`: `lkauth/proxies/README.md` shows the very files the tests run.
+//! - `readme`: the README shows the very files the tests run.
 //!
 //! nginx and Caddy must be installed (`bash scripts/install_tools.sh nginx caddy`, which
 //! `scripts/test` runs); a missing one fails its tests with that command.

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{free_port, read, scratch};
 
-/// nginx's site, as `lkauth/proxies/README.md` shows it.
+/// nginx's site, as the README shows it.
 const NGINX_SITE: &str = include_str!("../../proxies/nginx/livekit.conf");
-/// Caddy's configuration, as `lkauth/proxies/README.md` shows it.
+/// Caddy's configuration, as the README shows it.
 const CADDYFILE: &str = include_str!("../../proxies/caddy/Caddyfile");
 
 /// How to get the proxies, in every panic about a missing one.

@@ -1,6 +1,6 @@
-//! `lkauth/proxies/README.md` shows the very files the tests run.
+//! The README shows the very files the tests run.
 
-const README: &str = include_str!("../../proxies/README.md");
+const README: &str = include_str!("../../../README.md");
 
 /// The body of the one fenced block of `language` in the README.
 fn block(language: &str) -> &'static str {
@@ -19,11 +19,11 @@ fn the_readme_shows_the_configurations_the_tests_run() {
     assert_eq!(
         block("nginx"),
         include_str!("../../proxies/nginx/livekit.conf"),
-        "copy lkauth/proxies/nginx/livekit.conf into lkauth/proxies/README.md"
+        "copy lkauth/proxies/nginx/livekit.conf into README.md (the gate's section)"
     );
     assert_eq!(
         block("caddyfile"),
         include_str!("../../proxies/caddy/Caddyfile"),
-        "copy lkauth/proxies/caddy/Caddyfile into lkauth/proxies/README.md"
+        "copy lkauth/proxies/caddy/Caddyfile into README.md (the gate's section)"
     );
 }
