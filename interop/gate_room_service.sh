@@ -16,22 +16,17 @@ target="$("$root/scripts/target-dir.sh")"
 lkauth="$target/debug/lkauth"
 
 source "$here/lib.sh"
-# start_demo runs `EXECUTABLE --bind 127.0.0.1:0 ARGS...`: one small script per subcommand.
-for sub in serve gate; do
-  printf '#!/bin/sh\nexec "%s" %s "$@"\n' "$lkauth" "$sub" >"$interop_work/lkauth-$sub"
-  chmod +x "$interop_work/lkauth-$sub"
-done
 
 key="APIgateinterop"
 secret="$(random_secret)"
 export LIVEKIT_KEYS="$key: $secret"
-start_demo "LiveKit stand-in" "$interop_work/lkauth-serve"
+start_demo "LiveKit stand-in" "$lkauth" serve
 stand_in_url="$demo_url"
-start_demo "gate" "$interop_work/lkauth-gate" --livekit-url "$stand_in_url"
+start_demo "gate" "$lkauth" gate --livekit-url "$stand_in_url"
 gate_url="$demo_url"
 # A LiveKit URL nothing listens on: a port bound and released.
 dead_url="http://$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print("127.0.0.1:%d" % s.getsockname()[1]); s.close()')"
-start_demo "gate without LiveKit" "$interop_work/lkauth-gate" --livekit-url "$dead_url" --livekit-timeout 2
+start_demo "gate without LiveKit" "$lkauth" gate --livekit-url "$dead_url" --livekit-timeout 2
 orphan_url="$demo_url"
 
 LIVEKIT_URL="$gate_url" LIVEKIT_STAND_IN_URL="$stand_in_url" GATE_WITHOUT_LIVEKIT_URL="$orphan_url" \

@@ -16,16 +16,16 @@ random_secret() {
   python3 -c 'import secrets, string; a = string.ascii_letters + string.digits; print("".join(secrets.choice(a) for _ in range(43)))'
 }
 
-# start_demo NAME LKAUTH ARGS...: starts `LKAUTH serve` (the lkauth binary, built once with
-# `cargo build -p lkauth`) on 127.0.0.1:0 with the environment the caller exported
+# start_demo NAME LKAUTH SUBCOMMAND ARGS...: starts `LKAUTH SUBCOMMAND` (`serve` or `gate`; the
+# lkauth binary, built once with `cargo build -p lkauth`) on 127.0.0.1:0 with the environment the caller exported
 # (LIVEKIT_KEYS), waits up to 10 s for its "listening on" line and sets `demo_url` and
 # `demo_pid`. Shows the server's log and exits 1 if it exits or does not start.
 start_demo() {
-  local name="$1" executable="$2" log
-  shift 2
+  local name="$1" executable="$2" subcommand="$3" log
+  shift 3
   log="$interop_work/${name// /-}.log"
   : >"$log" # before the start: the background process opens it only after the fork
-  "$executable" serve --bind 127.0.0.1:0 "$@" >"$log" 2>&1 &
+  "$executable" "$subcommand" --bind 127.0.0.1:0 "$@" >"$log" 2>&1 &
   demo_pid=$!
   pids+=("$demo_pid")
   demo_url=""

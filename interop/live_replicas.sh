@@ -49,7 +49,7 @@ key="APIinteropreplicas"
 secret="$(random_secret)"
 urls=()
 for name in A B C; do
-  LIVEKIT_KEYS="$key: $secret" start_demo "replica $name" "$server" --redis "redis://127.0.0.1:$port"
+  LIVEKIT_KEYS="$key: $secret" start_demo "replica $name" "$server" serve --redis "redis://127.0.0.1:$port"
   echo "replica $name: $demo_url (pid $demo_pid), redis-server 127.0.0.1:$port (pid $redis_pid)"
   urls+=("$demo_url")
 done

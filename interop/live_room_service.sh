@@ -18,7 +18,7 @@ target="$("$root/scripts/target-dir.sh")"
 source "$here/lib.sh"
 key="APIinteroplive"
 secret="$(random_secret)"
-LIVEKIT_KEYS="$key: $secret" start_demo "lkauth serve" "$target/debug/lkauth"
+LIVEKIT_KEYS="$key: $secret" start_demo "lkauth serve" "$target/debug/lkauth" serve
 
 export LIVEKIT_URL="$demo_url" LIVEKIT_API_KEY="$key" LIVEKIT_API_SECRET="$secret"
 total_passed=0

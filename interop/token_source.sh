@@ -16,7 +16,7 @@ target="$("$root/scripts/target-dir.sh")"
 source "$here/lib.sh"
 key="APIinteroptokens"
 secret="$(random_secret)"
-LIVEKIT_KEYS="$key: $secret" start_demo "lkauth serve" "$target/debug/lkauth"
+LIVEKIT_KEYS="$key: $secret" start_demo "lkauth serve" "$target/debug/lkauth" serve
 
 DEMO_URL="$demo_url" LIVEKIT_API_KEY="$key" LIVEKIT_API_SECRET="$secret" \
   timeout 120 node "$here/token_source.mjs"
