@@ -2,15 +2,14 @@
 //! on a second port), a client that asks it the way each proxy does, and the tokens the tests
 //! present.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use lkauth::gate::{Gate, Policy};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
-use tower_livekit_auth::{AccessToken, KeyRing, Verifier, VideoGrant};
+use tower_livekit_auth::{KeyRing, Verifier};
 
-pub(crate) const KEY: &str = "APIgatetests01";
-pub(crate) const SECRET: &str = "gateTestsSecret0123456789abcdefghijklmnop";
+pub(crate) use crate::tokens::{admin, expired, forged, grantless, joiner, token, KEY, SECRET};
 
 /// How a proxy asks: which headers carry the original request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,47 +149,6 @@ pub(crate) async fn send(request: reqwest::RequestBuilder) -> Answer {
         headers,
         body,
     }
-}
-
-/// A token of the test key for `identity`.
-pub(crate) fn token(identity: &str) -> AccessToken {
-    AccessToken::new(KEY, SECRET).with_identity(identity)
-}
-
-/// A token that may join `room`.
-pub(crate) fn joiner(identity: &str, room: &str) -> String {
-    token(identity)
-        .with_video_grant(VideoGrant::join(room))
-        .to_jwt()
-        .expect("mints")
-}
-
-/// A token that is room admin of `room`.
-pub(crate) fn admin(room: &str) -> String {
-    token("moderator")
-        .with_video_grant(VideoGrant::admin(room))
-        .to_jwt()
-        .expect("mints")
-}
-
-/// A valid token without any grant.
-pub(crate) fn grantless(identity: &str) -> String {
-    token(identity).to_jwt().expect("mints")
-}
-
-/// `token` with its signature's last character changed.
-pub(crate) fn forged(token: &str) -> String {
-    let last = if token.ends_with('A') { 'B' } else { 'A' };
-    format!("{}{last}", &token[..token.len() - 1])
-}
-
-/// A join token that expired an hour ago (issued 7 h ago, the default TTL is 6 h).
-pub(crate) fn expired(identity: &str, room: &str) -> String {
-    let issued = SystemTime::now() - Duration::from_secs(7 * 3600);
-    token(identity)
-        .with_video_grant(VideoGrant::join(room))
-        .to_jwt_at(issued)
-        .expect("mints")
 }
 
 /// Polls `condition` every 20 ms until it holds or `deadline` passes.

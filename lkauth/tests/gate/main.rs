@@ -11,6 +11,8 @@
 
 #[path = "../../../tests/support/mod.rs"]
 mod support;
+#[path = "../support/tokens.rs"]
+mod tokens;
 
 mod binary;
 mod forward_auth;

@@ -17,6 +17,8 @@
 
 #[path = "../../../tests/support/mod.rs"]
 mod support;
+#[path = "../support/tokens.rs"]
+mod tokens;
 
 mod gate;
 mod harness;
