@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use lkauth::gate::{Gate, Policy};
-use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use tower_livekit_auth::{KeyRing, Verifier};
 
+pub(crate) use crate::http_client::{client, eventually, send, Answer};
 pub(crate) use crate::tokens::{admin, expired, forged, grantless, joiner, token, KEY, SECRET};
 
 /// How a proxy asks: which headers carry the original request.
@@ -24,22 +24,6 @@ pub(crate) enum Style {
 }
 
 pub(crate) const STYLES: [Style; 3] = [Style::Nginx, Style::Caddy, Style::Envoy];
-
-/// A gate's answer.
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: String,
-}
-
-impl Answer {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().expect("ASCII header"))
-    }
-}
 
 /// A gate running on 127.0.0.1.
 pub(crate) struct GateServer {
@@ -127,44 +111,5 @@ impl GateServer {
             request = request.bearer_auth(token);
         }
         send(request).await
-    }
-}
-
-/// A client with a bounded timeout.
-pub(crate) fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client")
-}
-
-/// Sends `request`: its status, headers and body.
-pub(crate) async fn send(request: reqwest::RequestBuilder) -> Answer {
-    let response = request.send().await.expect("the gate answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.text().await.expect("body");
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-/// Polls `condition` every 20 ms until it holds or `deadline` passes.
-pub(crate) async fn eventually<F, Fut>(deadline: Duration, mut condition: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let until = tokio::time::Instant::now() + deadline;
-    loop {
-        if condition().await {
-            return true;
-        }
-        if tokio::time::Instant::now() >= until {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -9,6 +9,8 @@
 //! - `grpc`: Envoy's `Authorization/Check` through `envoy-types`' client;
 //! - `binary`: the preset printed, bad policy files, keys, the access log, two gates on Redis.
 
+#[path = "../support/http_client.rs"]
+mod http_client;
 #[path = "../../../tests/support/mod.rs"]
 mod support;
 #[path = "../support/tokens.rs"]

@@ -3,11 +3,9 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use reqwest::header::HeaderMap;
-use reqwest::StatusCode;
-
+pub(crate) use crate::http_client::{client, eventually, send, Answer};
 pub(crate) use crate::tokens::{admin, expired, forged, grantless, joiner, token, KEY, SECRET};
 
 /// A scratch directory under the target directory (`cargo clean` removes it), kept after the
@@ -36,61 +34,4 @@ pub(crate) fn read(path: &Path) -> String {
     std::fs::read(path)
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_default()
-}
-
-/// A client that never follows a redirect, with a bounded timeout.
-pub(crate) fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-/// An answer: status, headers, body.
-#[derive(Debug)]
-pub(crate) struct Reply {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: String,
-}
-
-impl Reply {
-    /// The one value of `name`, if any.
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(name)
-            .map(|value| value.to_str().expect("a visible ASCII header"))
-    }
-}
-
-/// Sends `request`: its status, headers and body.
-pub(crate) async fn send(request: reqwest::RequestBuilder) -> Reply {
-    let response = request.send().await.expect("an answer");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.text().await.expect("a body");
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-/// Polls `condition` every 20 ms until it holds or `within` passes: whether it held.
-pub(crate) async fn eventually<F, Fut>(within: Duration, mut condition: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let until = tokio::time::Instant::now() + within;
-    loop {
-        if condition().await {
-            return true;
-        }
-        if tokio::time::Instant::now() >= until {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }

@@ -4,7 +4,8 @@
 //! log paths changed), in front of an in-process upstream that records what reaches it, with
 //! the real `lkauth gate` binary beside them.
 //!
-//! - `harness`: tokens, ports, scratch directories, polling with deadlines;
+//! - `harness`: ports and scratch directories, with the tokens and the HTTP client that the
+//!   gate tests share (`../support/`);
 //! - `gate`: the `lkauth gate` process (its stdout and stderr in files, stopped by its PID);
 //! - `upstream`: LiveKit's stand-in: records each request, echoes its headers, accepts the
 //!   `/rtc` WebSocket, answers the RoomService calls the gate forwards;
@@ -15,6 +16,8 @@
 //! nginx and Caddy must be installed (`bash scripts/install_tools.sh nginx caddy`, which
 //! `scripts/test` runs); a missing one fails its tests with that command.
 
+#[path = "../support/http_client.rs"]
+mod http_client;
 #[path = "../../../tests/support/mod.rs"]
 mod support;
 #[path = "../support/tokens.rs"]

@@ -13,7 +13,7 @@ use tower_livekit_auth::VideoGrant;
 
 use crate::gate::Gate;
 use crate::harness::{
-    admin, client, eventually, expired, forged, grantless, joiner, send, token, Reply, SECRET,
+    admin, client, eventually, expired, forged, grantless, joiner, send, token, Answer, SECRET,
 };
 use crate::proxy::{Kind, Proxy};
 use crate::support::assert_no_leak;
@@ -78,7 +78,7 @@ impl Stack {
     }
 
     /// `GET path` through the proxy, with `token` as a bearer token.
-    async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+    async fn get(&self, path: &str, token: Option<&str>) -> Answer {
         let mut request = self.http.get(self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
