@@ -156,7 +156,7 @@ fn stack_of(
     for requirement in requirements.iter().rev() {
         stack = match *requirement {
             Requirement::Public | Requirement::Authenticated => stack,
-            Requirement::Join => Stack::new(RequireLayer::join().layer(stack)),
+            Requirement::Grant(grant) => Stack::new(RequireLayer::new(grant).layer(stack)),
             Requirement::RoomAdmin => match &room {
                 Some(room) => Stack::new(RequireLayer::room_admin(room.clone()).layer(stack)),
                 // The policy refuses `room_admin` on a path without `{room}`; were it ever
@@ -166,16 +166,9 @@ fn stack_of(
             Requirement::TokenRoomAdmin => {
                 Stack::new(RequireLayer::custom("roomAdmin", token_room_admin).layer(stack))
             }
-            Requirement::CreateRooms => Stack::new(RequireLayer::create_rooms().layer(stack)),
-            Requirement::ListRooms => Stack::new(RequireLayer::list_rooms().layer(stack)),
-            Requirement::Record => Stack::new(RequireLayer::record().layer(stack)),
-            Requirement::IngressAdmin => Stack::new(RequireLayer::ingress_admin().layer(stack)),
-            Requirement::SipAdmin => Stack::new(RequireLayer::sip_admin().layer(stack)),
-            Requirement::SipCall => Stack::new(RequireLayer::sip_call().layer(stack)),
             Requirement::Agent => {
                 Stack::new(RequireLayer::custom("video.agent", agent).layer(stack))
             }
-            Requirement::Publish(source) => Stack::new(RequireLayer::publish(source).layer(stack)),
         };
     }
     let auth = AuthLayer::new(verifier.clone())

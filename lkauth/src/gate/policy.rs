@@ -26,57 +26,52 @@ use std::path::Path;
 use http::Method;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use tower_livekit_auth::middleware::RequiredGrant;
 use tower_livekit_auth::TrackSource;
 
 use super::template::Template;
 
-/// The requirements a route can put on a token: the library's own (`RequireLayer`'s
-/// constructors and `RoomFrom` templates), plus `public`, `authenticated`,
-/// `token_room_admin` and `agent`, each enforced by a `RequireLayer`.
+/// The requirements a route can put on a token: the library's own grants (`RequiredGrant`,
+/// what `RequireLayer`'s constructors enforce) and room admin of a `RoomFrom` template, plus
+/// `public`, `authenticated`, `token_room_admin` and `agent`, each enforced by a
+/// `RequireLayer`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Requirement {
     /// No token needed; a token that is there must verify (its identity headers are sent).
     Public,
     /// Any valid token.
     Authenticated,
-    /// `RequireLayer::join`: `roomJoin`, a room and an identity.
-    Join,
+    /// One of the library's grants: `RequireLayer::new(grant)` (`join`, `create_rooms`, ...,
+    /// `{publish: SOURCE}`).
+    Grant(RequiredGrant),
     /// `RequireLayer::room_admin` of the path's `{room}`.
     RoomAdmin,
     /// Room admin of the token's own room: for calls that name their room in the body, which
     /// the gate never sees (LiveKit checks that the body names that room).
     TokenRoomAdmin,
-    /// `RequireLayer::create_rooms`.
-    CreateRooms,
-    /// `RequireLayer::list_rooms`.
-    ListRooms,
-    /// `RequireLayer::record`.
-    Record,
-    /// `RequireLayer::ingress_admin`.
-    IngressAdmin,
-    /// `RequireLayer::sip_admin`.
-    SipAdmin,
-    /// `RequireLayer::sip_call`.
-    SipCall,
     /// The `video.agent` grant, as LiveKit's `/agent` worker endpoint checks it.
     Agent,
-    /// `RequireLayer::publish(source)`.
-    Publish(TrackSource),
 }
 
 /// The names a policy file uses, in the order the docs list them.
 const NAMES: &[(&str, Requirement)] = &[
     ("public", Requirement::Public),
     ("authenticated", Requirement::Authenticated),
-    ("join", Requirement::Join),
+    ("join", Requirement::Grant(RequiredGrant::Join)),
     ("room_admin", Requirement::RoomAdmin),
     ("token_room_admin", Requirement::TokenRoomAdmin),
-    ("create_rooms", Requirement::CreateRooms),
-    ("list_rooms", Requirement::ListRooms),
-    ("record", Requirement::Record),
-    ("ingress_admin", Requirement::IngressAdmin),
-    ("sip_admin", Requirement::SipAdmin),
-    ("sip_call", Requirement::SipCall),
+    (
+        "create_rooms",
+        Requirement::Grant(RequiredGrant::CreateRooms),
+    ),
+    ("list_rooms", Requirement::Grant(RequiredGrant::ListRooms)),
+    ("record", Requirement::Grant(RequiredGrant::Record)),
+    (
+        "ingress_admin",
+        Requirement::Grant(RequiredGrant::IngressAdmin),
+    ),
+    ("sip_admin", Requirement::Grant(RequiredGrant::SipAdmin)),
+    ("sip_call", Requirement::Grant(RequiredGrant::SipCall)),
     ("agent", Requirement::Agent),
 ];
 
@@ -87,7 +82,9 @@ const EXPECTED_REQUIREMENT: &str = "one of public, authenticated, join, room_adm
 impl fmt::Display for Requirement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Requirement::Publish(source) => write!(f, "{{publish: {source}}}"),
+            Requirement::Grant(RequiredGrant::Publish(source)) => {
+                write!(f, "{{publish: {source}}}")
+            }
             other => {
                 let name = NAMES
                     .iter()
@@ -375,7 +372,9 @@ impl<'de> Visitor<'de> for RequireVisitor {
                 "one requirement per map: write a list for several, `[join, {publish: camera}]`",
             ));
         }
-        Ok(RequireList(vec![Requirement::Publish(source)]))
+        Ok(RequireList(vec![Requirement::Grant(
+            RequiredGrant::Publish(source),
+        )]))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RequireList, A::Error> {
@@ -420,7 +419,10 @@ mod tests {
         assert!(!kick.matches(&Method::GET, "/rooms/r/kick"));
         assert_eq!(
             policy.routes[2].require,
-            [Requirement::Join, Requirement::Publish(TrackSource::Camera)]
+            [
+                Requirement::Grant(RequiredGrant::Join),
+                Requirement::Grant(RequiredGrant::Publish(TrackSource::Camera))
+            ]
         );
         assert!(policy.routes[2].matches(&Method::GET, "/media/r/x.m3u8"));
         assert!(policy.routes[0].query_token && !kick.query_token);

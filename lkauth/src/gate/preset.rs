@@ -33,7 +33,17 @@ mod tests {
     use http::Method;
 
     use super::*;
+    use tower_livekit_auth::middleware::RequiredGrant;
+
     use crate::gate::policy::{DefaultRule, Requirement};
+
+    const JOIN: Requirement = Requirement::Grant(RequiredGrant::Join);
+    const CREATE_ROOMS: Requirement = Requirement::Grant(RequiredGrant::CreateRooms);
+    const LIST_ROOMS: Requirement = Requirement::Grant(RequiredGrant::ListRooms);
+    const RECORD: Requirement = Requirement::Grant(RequiredGrant::Record);
+    const INGRESS_ADMIN: Requirement = Requirement::Grant(RequiredGrant::IngressAdmin);
+    const SIP_CALL: Requirement = Requirement::Grant(RequiredGrant::SipCall);
+    const SIP_ADMIN: Requirement = Requirement::Grant(RequiredGrant::SipAdmin);
 
     /// What the preset requires of `method path`, `None` for the default (deny).
     fn required(policy: &Policy, method: Method, path: &str) -> Option<(Vec<Requirement>, bool)> {
@@ -46,14 +56,14 @@ mod tests {
 
     #[test]
     fn the_livekit_preset_asks_for_the_grant_the_server_checks() {
-        use Requirement::*;
+        use Requirement::{Agent, Public, TokenRoomAdmin};
         let policy = Policy::preset("livekit").expect("the preset parses");
         assert_eq!(policy.default, DefaultRule::Deny);
         let post = |path: &str| required(&policy, Method::POST, path).map(|(r, _)| r);
         for path in ["/rtc", "/rtc/validate", "/rtc/v1", "/rtc/v1/validate"] {
             assert_eq!(
                 required(&policy, Method::GET, path),
-                Some((vec![Join], true)),
+                Some((vec![JOIN], true)),
                 "{path}"
             );
         }
@@ -65,15 +75,15 @@ mod tests {
             required(&policy, Method::GET, "/agent"),
             Some((vec![Agent], false))
         );
-        assert_eq!(post("/whip/v1"), Some(vec![Join]));
+        assert_eq!(post("/whip/v1"), Some(vec![JOIN]));
         assert_eq!(
             required(&policy, Method::DELETE, "/whip/v1/PA_x").map(|(r, _)| r),
-            Some(vec![Join])
+            Some(vec![JOIN])
         );
         let room = "/twirp/livekit.RoomService/";
-        assert_eq!(post(&format!("{room}CreateRoom")), Some(vec![CreateRooms]));
-        assert_eq!(post(&format!("{room}DeleteRoom")), Some(vec![CreateRooms]));
-        assert_eq!(post(&format!("{room}ListRooms")), Some(vec![ListRooms]));
+        assert_eq!(post(&format!("{room}CreateRoom")), Some(vec![CREATE_ROOMS]));
+        assert_eq!(post(&format!("{room}DeleteRoom")), Some(vec![CREATE_ROOMS]));
+        assert_eq!(post(&format!("{room}ListRooms")), Some(vec![LIST_ROOMS]));
         for method in [
             "ListParticipants",
             "GetParticipant",
@@ -100,28 +110,28 @@ mod tests {
         );
         assert_eq!(
             post("/twirp/livekit.Egress/StartRoomCompositeEgress"),
-            Some(vec![Record])
+            Some(vec![RECORD])
         );
-        assert_eq!(post("/twirp/livekit.Egress/ListEgress"), Some(vec![Record]));
+        assert_eq!(post("/twirp/livekit.Egress/ListEgress"), Some(vec![RECORD]));
         assert_eq!(
             post("/twirp/livekit.Ingress/CreateIngress"),
-            Some(vec![IngressAdmin])
+            Some(vec![INGRESS_ADMIN])
         );
         assert_eq!(
             post("/twirp/livekit.SIP/CreateSIPParticipant"),
-            Some(vec![SipCall])
+            Some(vec![SIP_CALL])
         );
         assert_eq!(
             post("/twirp/livekit.SIP/TransferSIPParticipant"),
-            Some(vec![SipCall, TokenRoomAdmin])
+            Some(vec![SIP_CALL, TokenRoomAdmin])
         );
         assert_eq!(
             post("/twirp/livekit.SIP/CreateSIPInboundTrunk"),
-            Some(vec![SipAdmin])
+            Some(vec![SIP_ADMIN])
         );
         assert_eq!(
             post("/twirp/livekit.SIP/ListSIPDispatchRule"),
-            Some(vec![SipAdmin])
+            Some(vec![SIP_ADMIN])
         );
         assert_eq!(
             post("/twirp/livekit.AgentDispatchService/CreateDispatch"),
