@@ -16,8 +16,8 @@ use std::time::{Duration, SystemTime};
 use support::redis::{eventually, RedisServer};
 use tower_livekit_auth::limits::Limits;
 use tower_livekit_auth::state::{
-    ParticipantPermission, ParticipantState, ParticipantUpdate, RedisOptions, StateErrorKind,
-    StateOptions,
+    ParticipantPermission, ParticipantState, ParticipantUpdate, RedisOptions, RedisTopology,
+    StateErrorKind, StateOptions,
 };
 use tower_livekit_auth::{
     AccessToken, KeyRing, TrackSource, Verifier, VerifyErrorKind, VideoGrant,
@@ -706,4 +706,45 @@ async fn a_cutoff_in_the_future_keeps_its_entry_in_redis_until_after_it() {
         .expect("a number");
     // A week to the cutoff, then the 24 h retention.
     assert!(ttl_ms > (week + 23 * 3600) * 1000, "{ttl_ms}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applications_own_connection_reaches_the_redis_of_the_topology() {
+    let redis = RedisServer::start();
+    let topology = RedisTopology::url(&redis.url()).expect("a URL");
+    let mut connection = topology
+        .connect(Duration::from_secs(2))
+        .await
+        .expect("connects");
+    let () = ::redis::cmd("SET")
+        .arg("{app}:greeting")
+        .arg("hello")
+        .query_async(&mut connection)
+        .await
+        .expect("SET");
+    // The server itself has it, as a RESP bulk string.
+    assert_eq!(redis.command(&["GET", "{app}:greeting"]), "$5\r\nhello\r\n");
+
+    // Nobody listening: unavailable, with redis-rs's error as the cause, never a panic.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let nobody = RedisTopology::url(&format!("redis://127.0.0.1:{dead}")).expect("a URL");
+    let err = nobody
+        .connect(Duration::from_secs(1))
+        .await
+        .expect_err("nothing listens there");
+    assert_eq!(err.kind(), StateErrorKind::Unavailable);
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+}
+
+#[test]
+fn an_applications_own_connection_outside_a_tokio_runtime_is_an_error_not_a_panic() {
+    let redis = RedisServer::start();
+    let topology = RedisTopology::url(&redis.url()).expect("a URL");
+    let err = futures_lite_block_on(topology.connect(Duration::from_secs(1)))
+        .expect_err("no tokio runtime");
+    assert_eq!(err.kind(), StateErrorKind::InvalidConfig);
+    assert!(err.to_string().contains("tokio"), "{err}");
 }

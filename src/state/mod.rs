@@ -99,7 +99,7 @@ pub use update::{ParticipantPermission, ParticipantUpdate};
 
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use self::redis::{RedisOptions, RedisTls, RedisTopology};
+pub use self::redis::{RedisConnection, RedisOptions, RedisTls, RedisTopology};
 
 use self::entry::{Outcome, Write};
 use self::snapshot::{Refused, Snapshot};

@@ -19,6 +19,7 @@
 
 mod announcements;
 mod codec;
+mod connection;
 mod keys;
 mod script;
 mod sync;
@@ -31,6 +32,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+pub use self::connection::RedisConnection;
 use self::keys::Keys;
 use self::sync::Sync;
 use self::topology::{Connection, Connector, Timeouts};
@@ -200,6 +202,17 @@ fn unavailable(err: redis::RedisError) -> StateError {
     StateError::with_detail(StateErrorKind::Unavailable, format!("Redis: {err}")).caused_by(err)
 }
 
+/// The current tokio runtime: redis-rs and the sync task need one, and without it this is an
+/// error, not their panic.
+pub(crate) fn tokio_runtime() -> Result<tokio::runtime::Handle, StateError> {
+    tokio::runtime::Handle::try_current().map_err(|_| {
+        StateError::with_detail(
+            StateErrorKind::InvalidConfig,
+            "the Redis backend runs on a tokio runtime: call it from within one",
+        )
+    })
+}
+
 /// rustls needs a process-wide crypto provider for `rediss://`; the crate brings `ring`
 /// and installs it only if the application has installed none (never replacing one).
 pub(crate) fn install_crypto_provider() {
@@ -214,13 +227,7 @@ impl RedisBackend {
         options: RedisOptions,
     ) -> Result<(Self, Sync), StateError> {
         install_crypto_provider();
-        // redis-rs and the sync task need a tokio runtime: an error here, not their panic.
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
-            StateError::with_detail(
-                StateErrorKind::InvalidConfig,
-                "the Redis backend runs on a tokio runtime: call it from within one",
-            )
-        })?;
+        let runtime = tokio_runtime()?;
         let keys = Keys::new(&options.prefix)?;
         let connector = Arc::new(topology.connector(Timeouts {
             connect: options.connect_timeout.min(options.write_timeout),
