@@ -47,6 +47,17 @@ impl Stage {
         )
     }
 
+    /// A viewer's token for `identity`, which has joined (`/rtc/validate` answered 200).
+    async fn joined(&self, identity: &str) -> String {
+        let viewer = self.viewer(identity);
+        assert_eq!(
+            self.get("/rtc/validate", Some(&viewer)).await.0,
+            StatusCode::OK,
+            "{identity} joins"
+        );
+        viewer
+    }
+
     fn viewer(&self, identity: &str) -> String {
         self.mint(
             AccessToken::new(KEY, SECRET)
@@ -105,12 +116,7 @@ impl Stage {
 async fn a_participant_is_promoted_changed_and_removed_after_its_token_was_issued() {
     let demo = Stage::start().await;
     let admin = demo.admin();
-    let viewer = demo.viewer("vic");
-    assert_eq!(
-        demo.get("/rtc/validate", Some(&viewer)).await.0,
-        StatusCode::OK,
-        "vic joins"
-    );
+    let viewer = demo.joined("vic").await;
     assert_eq!(demo.publish(&viewer, "camera").await, StatusCode::FORBIDDEN);
 
     demo.at(T0 + 10);
@@ -261,11 +267,7 @@ async fn remove_participant_honours_revoke_token_ts() {
 async fn protobuf_requests_get_protobuf_answers_and_json_errors() {
     let demo = Stage::start().await;
     let admin = demo.admin();
-    let viewer = demo.viewer("pat");
-    assert_eq!(
-        demo.get("/rtc/validate", Some(&viewer)).await.0,
-        StatusCode::OK
-    );
+    let viewer = demo.joined("pat").await;
     demo.at(T0 + 5);
     let request = proto::UpdateParticipantRequest {
         room: "stage".into(),
@@ -314,11 +316,7 @@ async fn participant_methods_need_room_admin_of_that_room() {
     let demo = Stage::start().await;
     let other_admin =
         demo.mint(AccessToken::new(KEY, SECRET).with_video_grant(VideoGrant::admin("other")));
-    let viewer = demo.viewer("ann");
-    assert_eq!(
-        demo.get("/rtc/validate", Some(&viewer)).await.0,
-        StatusCode::OK
-    );
+    let viewer = demo.joined("ann").await;
     for method in [
         "UpdateParticipant",
         "RemoveParticipant",
@@ -351,11 +349,7 @@ async fn participant_methods_need_room_admin_of_that_room() {
 async fn the_refresh_header_after_an_update_carries_the_new_grants() {
     let demo = Stage::start().await;
     let admin = demo.admin();
-    let viewer = demo.viewer("rae");
-    assert_eq!(
-        demo.get("/rtc/validate", Some(&viewer)).await.0,
-        StatusCode::OK
-    );
+    let viewer = demo.joined("rae").await;
     demo.at(T0 + 30);
     let (status, _) = demo
         .twirp("UpdateParticipant", &admin, json!({"room": "stage", "identity": "rae",
@@ -388,11 +382,7 @@ async fn an_unknown_source_number_allows_nothing_and_never_every_source() {
     // left means every source. LiveKit keeps the number, which matches no source.
     let demo = Stage::start().await;
     let admin = demo.admin();
-    let viewer = demo.viewer("quinn");
-    assert_eq!(
-        demo.get("/rtc/validate", Some(&viewer)).await.0,
-        StatusCode::OK
-    );
+    let viewer = demo.joined("quinn").await;
     demo.at(T0 + 5);
     let request = proto::UpdateParticipantRequest {
         room: "stage".into(),
@@ -431,11 +421,7 @@ async fn an_unknown_source_number_allows_nothing_and_never_every_source() {
 async fn updates_past_livekits_size_limits_are_invalid_arguments() {
     let demo = Stage::start().await;
     let admin = demo.admin();
-    let viewer = demo.viewer("rae");
-    assert_eq!(
-        demo.get("/rtc/validate", Some(&viewer)).await.0,
-        StatusCode::OK
-    );
+    let viewer = demo.joined("rae").await;
     for (body, limit) in [
         (
             json!({"room": "stage", "identity": "rae", "metadata": "m".repeat(512 * 1024 + 1)}),
