@@ -545,6 +545,19 @@ async fn a_redis_user_lacking_a_needed_command_is_refused_at_start_naming_it() {
         assert!(err.to_string().contains(named), "{user}: {err}");
         assert!(!err.to_string().contains("pw@"), "{err}");
     }
+    // WAIT is needed only where writes wait for a replica (Sentinel and Cluster by default).
+    assert!(redis
+        .command(&["ACL", "SETUSER", "nowait", "on", ">pw", "~*", "&*", "+@all", "-wait"])
+        .starts_with("+OK"));
+    let url = format!("redis://nowait:pw@127.0.0.1:{}", redis.port());
+    ParticipantState::redis(&url, StateOptions::new(), options())
+        .await
+        .expect("no replica to wait for: WAIT is not needed");
+    let err = ParticipantState::redis(&url, StateOptions::new(), options().with_replica_acks(1))
+        .await
+        .expect_err("refused at start");
+    assert_eq!(err.kind(), StateErrorKind::InvalidConfig, "{err}");
+    assert!(err.to_string().contains("wait"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,13 +33,11 @@ fn a_sentinel_set_fails_over_when_its_master_is_killed() {
     assert_eq!(set.master_name(), "tlka-harness");
     assert_eq!(set.sentinel_addresses().len(), 3);
     for sentinel in set.sentinel_addresses() {
-        assert!(set.command(&sentinel, &["ROLE"]).contains("sentinel"));
+        assert!(topology::command(&sentinel, &["ROLE"]).contains("sentinel"));
     }
     let old = set.master();
-    assert!(set
-        .command(&old, &["ROLE"])
-        .starts_with("*3\r\n$6\r\nmaster\r\n"));
-    acknowledged_write(&set.pipeline(
+    assert!(topology::command(&old, &["ROLE"]).starts_with("*3\r\n$6\r\nmaster\r\n"));
+    acknowledged_write(&topology::pipeline(
         &old,
         &[
             &["SET", "harness:kept", "before-the-kill"],
@@ -49,25 +47,25 @@ fn a_sentinel_set_fails_over_when_its_master_is_killed() {
 
     let kill = Instant::now();
     assert_eq!(set.kill_master(), old);
-    assert!(set.try_command(&old, &["PING"]).is_err(), "{old} is dead");
+    assert!(
+        topology::try_command(&old, &["PING"]).is_err(),
+        "{old} is dead"
+    );
     let new = set.wait_for_new_master(&old, Duration::from_secs(20));
     let failover = kill.elapsed();
     assert_ne!(new, old);
-    assert!(set
-        .command(&new, &["ROLE"])
-        .starts_with("*3\r\n$6\r\nmaster\r\n"));
+    assert!(topology::command(&new, &["ROLE"]).starts_with("*3\r\n$6\r\nmaster\r\n"));
     assert_eq!(
-        set.command(&new, &["GET", "harness:kept"]),
+        topology::command(&new, &["GET", "harness:kept"]),
         "$15\r\nbefore-the-kill\r\n"
     );
     for sentinel in set.sentinel_addresses() {
         let port = new.rsplit_once(':').expect("IP:PORT").1;
-        assert!(set
-            .command(
-                &sentinel,
-                &["SENTINEL", "get-master-addr-by-name", set.master_name()]
-            )
-            .ends_with(&format!("${}\r\n{port}\r\n", port.len())));
+        assert!(topology::command(
+            &sentinel,
+            &["SENTINEL", "get-master-addr-by-name", set.master_name()]
+        )
+        .ends_with(&format!("${}\r\n{port}\r\n", port.len())));
     }
     let resync = Instant::now();
     assert!(
@@ -94,10 +92,8 @@ fn a_cluster_fails_over_when_a_master_is_killed() {
     let key = "harness:kept";
     let old = cluster.master_of(key);
     assert!(cluster.addresses().contains(&old));
-    assert!(cluster
-        .command(&old, &["ROLE"])
-        .starts_with("*3\r\n$6\r\nmaster\r\n"));
-    acknowledged_write(&cluster.pipeline(
+    assert!(topology::command(&old, &["ROLE"]).starts_with("*3\r\n$6\r\nmaster\r\n"));
+    acknowledged_write(&topology::pipeline(
         &old,
         &[&["SET", key, "before-the-kill"], &["WAIT", "1", "1000"]],
     ));
@@ -105,18 +101,16 @@ fn a_cluster_fails_over_when_a_master_is_killed() {
     let kill = Instant::now();
     cluster.kill(&old);
     assert!(
-        cluster.try_command(&old, &["PING"]).is_err(),
+        topology::try_command(&old, &["PING"]).is_err(),
         "{old} is dead"
     );
     let new = cluster.wait_for_new_master_of(key, &old, Duration::from_secs(20));
     let failover = kill.elapsed();
     assert_ne!(new, old);
     assert_eq!(cluster.master_of(key), new);
-    assert!(cluster
-        .command(&new, &["ROLE"])
-        .starts_with("*3\r\n$6\r\nmaster\r\n"));
+    assert!(topology::command(&new, &["ROLE"]).starts_with("*3\r\n$6\r\nmaster\r\n"));
     assert_eq!(
-        cluster.command(&new, &["GET", key]),
+        topology::command(&new, &["GET", key]),
         "$15\r\nbefore-the-kill\r\n"
     );
     eprintln!(

@@ -261,23 +261,6 @@ impl SentinelSet {
         }
     }
 
-    /// One command to any node or sentinel (`127.0.0.1:PORT`), on a new connection; its raw RESP
-    /// answer (an error reply is an answer too). Panics when the connection fails.
-    pub fn command(&self, addr: &str, args: &[&str]) -> String {
-        command(addr, args)
-    }
-
-    /// Several commands on one connection (`SET` then `WAIT` must share one), their raw answers.
-    pub fn pipeline(&self, addr: &str, commands: &[&[&str]]) -> Vec<String> {
-        pipeline(addr, commands)
-    }
-
-    /// [`command`](Self::command), with the I/O error instead of a panic (a killed node refuses
-    /// the connection).
-    pub fn try_command(&self, addr: &str, args: &[&str]) -> io::Result<String> {
-        try_command(addr, args)
-    }
-
     /// The master that `sentinel` reports.
     fn master_reported_by(&self, sentinel: &str) -> Option<String> {
         let reply = ask(
@@ -512,22 +495,6 @@ impl Cluster {
             }
             std::thread::sleep(POLL);
         }
-    }
-
-    /// One command to a node (`127.0.0.1:PORT`), on a new connection; its raw RESP answer
-    /// (`-MOVED ...` is not followed). Panics when the connection fails.
-    pub fn command(&self, addr: &str, args: &[&str]) -> String {
-        command(addr, args)
-    }
-
-    /// Several commands on one connection (`SET` then `WAIT` must share one), their raw answers.
-    pub fn pipeline(&self, addr: &str, commands: &[&[&str]]) -> Vec<String> {
-        pipeline(addr, commands)
-    }
-
-    /// [`command`](Self::command), with the I/O error instead of a panic.
-    pub fn try_command(&self, addr: &str, args: &[&str]) -> io::Result<String> {
-        try_command(addr, args)
     }
 
     /// `redis-cli --cluster create`, bounded by `within`.
@@ -1027,16 +994,21 @@ fn ask(addr: &str, args: &[&str]) -> Option<Reply> {
     }
 }
 
-fn command(addr: &str, args: &[&str]) -> String {
+/// One command to any node or sentinel (`127.0.0.1:PORT`), on a new connection; its raw RESP
+/// answer (an error reply is an answer too; `-MOVED ...` is not followed). Panics when the
+/// connection fails.
+pub fn command(addr: &str, args: &[&str]) -> String {
     try_command(addr, args).unwrap_or_else(|err| panic!("{args:?} to {addr}: {err}"))
 }
 
-fn try_command(addr: &str, args: &[&str]) -> io::Result<String> {
+/// [`command`], with the I/O error instead of a panic (a killed node refuses the connection).
+pub fn try_command(addr: &str, args: &[&str]) -> io::Result<String> {
     let mut replies = exchange(addr, &[args], COMMAND_TIMEOUT)?;
     Ok(replies.pop().map(|(_, raw)| raw).unwrap_or_default())
 }
 
-fn pipeline(addr: &str, commands: &[&[&str]]) -> Vec<String> {
+/// Several commands on one connection (`SET` then `WAIT` must share one), their raw answers.
+pub fn pipeline(addr: &str, commands: &[&[&str]]) -> Vec<String> {
     exchange(addr, commands, COMMAND_TIMEOUT)
         .unwrap_or_else(|err| panic!("{commands:?} to {addr}: {err}"))
         .into_iter()

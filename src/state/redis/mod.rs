@@ -306,7 +306,8 @@ impl RedisBackend {
             .arg(self.keys.counter())
             .arg(self.keys.all())
             .arg(self.keys.room("probe"))
-            .arg(self.keys.channel());
+            .arg(self.keys.channel())
+            .arg(if self.replica_acks > 0 { "1" } else { "0" });
         let asked = async {
             let mut connection = self.connection().await?;
             probe.query_async::<String>(&mut connection).await

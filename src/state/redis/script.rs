@@ -9,6 +9,8 @@
 //! comes before any write. A server older than Redis 7 refuses the script outright: the
 //! probe tells at start.
 
+use std::sync::LazyLock;
+
 /// The commands the write runs, as `redis.acl_check_cmd` takes them: the command, its key or
 /// channel, and placeholder arguments. Shared by the write and the probe, so that the probe
 /// checks exactly what the write needs.
@@ -50,8 +52,9 @@ end
 /// Returns `{1, version, number}` when written; `{0, version}` when the hash's version is not
 /// the one read (another writer came first: read again); `{-1}` when the store is full, `{-2}`
 /// when the room is; an error (nothing written) when the user lacks a command.
-pub(crate) fn write() -> String {
-    ["#!lua\n", CHECKS, WRITE].concat()
+pub(crate) fn write() -> &'static str {
+    static SCRIPT: LazyLock<String> = LazyLock::new(|| ["#!lua\n", CHECKS, WRITE].concat());
+    &SCRIPT
 }
 
 const WRITE: &str = r"
@@ -91,9 +94,12 @@ return {1, version + 1, number}
 
 /// The probe, run once at start: the first command (with its key or channel) the user may not
 /// run, of those the write runs and those the replicas read with, or `ok`. Needs `EVAL`
-/// itself (Redis answers `NOPERM ... 'eval'` otherwise).
-pub(crate) fn probe() -> String {
-    ["#!lua flags=no-writes\n", CHECKS, PROBE].concat()
+/// itself (Redis answers `NOPERM ... 'eval'` otherwise). KEYS: as the write's. ARGV: the
+/// channel, then `1` when writes wait for replicas (`WAIT`, which the probe checks too).
+pub(crate) fn probe() -> &'static str {
+    static SCRIPT: LazyLock<String> =
+        LazyLock::new(|| ["#!lua flags=no-writes\n", CHECKS, PROBE].concat());
+    &SCRIPT
 }
 
 const PROBE: &str = r"
@@ -102,5 +108,7 @@ local reads = {
   {'hgetall', KEYS[1]}, {'get', KEYS[2]}, {'zrangebyscore', KEYS[3], '0', '0'},
   {'subscribe', ARGV[1]},
 }
+-- After the write, on Sentinel and Cluster: WAIT for a replica.
+if ARGV[2] == '1' then table.insert(reads, {'wait', '0', '0'}) end
 return missing(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1]) or first_denied(reads) or 'ok'
 ";

@@ -18,7 +18,6 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, MultiplexedConnection, PubSub};
@@ -458,7 +457,6 @@ impl RedisTopology {
                     client: builder.build().map_err(failed)?,
                     nodes,
                     next: AtomicUsize::new(0),
-                    slot: OnceLock::new(),
                 }
             }
         };
@@ -512,8 +510,6 @@ enum Kind {
         nodes: Vec<Client>,
         /// The node to subscribe on next.
         next: AtomicUsize,
-        /// The deployment's slot, asked once: `WAIT` goes to its master.
-        slot: OnceLock<u16>,
     },
 }
 
@@ -644,19 +640,10 @@ impl Connector {
         wait.arg(replicas)
             .arg(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
         match (connection, &self.kind) {
-            (Connection::Cluster(cluster), Kind::Cluster { slot, .. }) => {
-                let slot = match slot.get() {
-                    Some(slot) => *slot,
-                    None => {
-                        let asked: u16 = redis::cmd("CLUSTER")
-                            .arg("KEYSLOT")
-                            .arg(tag)
-                            .query_async(cluster)
-                            .await?;
-                        *slot.get_or_init(|| asked)
-                    }
-                };
-                let route = SingleNodeRoutingInfo::SpecificNode(Route::new(slot, SlotAddr::Master));
+            (Connection::Cluster(cluster), Kind::Cluster { .. }) => {
+                // The master of the tag's slot, computed here as the cluster does.
+                let route =
+                    SingleNodeRoutingInfo::SpecificNode(Route::with_key(tag, SlotAddr::Master));
                 let answer = cluster
                     .route_command(wait, RoutingInfo::SingleNode(route))
                     .await?;
