@@ -105,9 +105,12 @@ impl RedisOptions {
         self
     }
 
-    /// How long a write may wait for Redis before it fails (default 2 s). A write whose script
-    /// was sent but not answered in time fails with
-    /// [`StateErrorKind::OutcomeUnknown`](super::StateErrorKind::OutcomeUnknown).
+    /// How long each step of a write may wait for Redis (default 2 s): reading the
+    /// participant's hash (retried within it while a failover is under way), the script's
+    /// answer, and, where writes wait for replicas, `WAIT` (up to one and a half times it). So
+    /// a write takes at most about 3.5 times this, more when other writers to the same
+    /// participant make it read again. A write whose script was sent but not answered in time
+    /// fails with [`StateErrorKind::OutcomeUnknown`](super::StateErrorKind::OutcomeUnknown).
     #[must_use]
     pub fn with_write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = timeout;

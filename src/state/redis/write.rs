@@ -75,9 +75,10 @@ impl RedisBackend {
                 tokio::time::sleep(RETRY_PAUSE).await;
             };
             let now_ms = unix_ms(options.now());
-            let read_version = codec::entry_of(room, identity, &hash).map_or(0, |e| e.version);
+            let read = codec::entry_of(room, identity, &hash);
+            let read_version = read.as_ref().map_or(0, |e| e.version);
             // An entry past its retention is gone, as in memory: the write starts afresh.
-            let (mut entry, new) = match codec::entry_of(room, identity, &hash) {
+            let (mut entry, new) = match read {
                 Some(entry) if !entry.expired(now_ms, options.retention_ms()) => (entry, false),
                 _ => (Entry::new(room, identity), true),
             };
