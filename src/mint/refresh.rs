@@ -30,7 +30,7 @@ impl RefreshOf {
         }
         let min_ttl = MIN_REFRESH_TTL.as_secs() as i64;
         Ok(now
-            .saturating_add((self.exp - now).max(min_ttl))
+            .saturating_add(self.exp.saturating_sub(now).max(min_ttl))
             .min(self.end))
     }
 }
@@ -91,6 +91,9 @@ mod tests {
             of(5_000, 1_000).exp_at(1_000).map_err(|e| e.kind()),
             Err(MintErrorKind::RefreshLimit)
         );
+        // Claims without `exp` (decoded unverified, say): ten minutes, at any time.
         assert_eq!(of(i64::MIN, i64::MAX).exp_at(0), Ok(600));
+        assert_eq!(of(i64::MIN, i64::MAX).exp_at(1_000), Ok(1_600));
+        assert_eq!(of(i64::MAX, i64::MAX).exp_at(-5), Ok(i64::MAX - 5));
     }
 }
