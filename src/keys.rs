@@ -186,7 +186,8 @@ impl KeyRing {
         let io_error = |err: std::io::Error| KeyError {
             kind: KeyErrorKind::Io,
             api_key: None,
-            detail: Some(format!("cannot read key file {}", path.display())),
+            // The OS's reason in the text too: many print only the message (as `ConfigError`).
+            detail: Some(format!("cannot read key file {}: {err}", path.display())),
             source: Some(err),
         };
         let metadata = std::fs::metadata(path).map_err(io_error)?;
@@ -576,6 +577,11 @@ mod tests {
         let missing = KeyRing::from_file(dir.join("nope")).expect_err("missing");
         assert_eq!(missing.kind(), KeyErrorKind::Io);
         assert!(missing.to_string().contains("nope"), "{missing}");
+        // The reason is in the message, for whoever prints only that.
+        assert!(
+            missing.to_string().contains("No such file or directory"),
+            "{missing}"
+        );
         let cause = std::error::Error::source(&missing)
             .and_then(|cause| cause.downcast_ref::<std::io::Error>())
             .expect("the io::Error is the source");
