@@ -143,7 +143,9 @@ async fn agent_dispatch_alone_refuses_every_other_part_of_room_config() {
         ("name", r#""other""#),
         ("sync_streams", "true"),
         ("tags", r#"{"k":"v"}"#),
+        ("departure_timeout", "30"),
         ("min_playout_delay", "100"),
+        ("max_playout_delay", "100"),
     ] {
         let body = format!(
             r#"{{"room_config":{{"agents":[{{"agent_name":"helper"}}],"{part}":{value}}}}}"#

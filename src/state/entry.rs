@@ -483,6 +483,31 @@ mod tests {
             );
         }
         assert!(matches!(entry.apply(&token(Some(6))), Outcome::Unchanged));
+        // Two grants that overlap: exactly what both allow, neither one nor nothing.
+        let both = |at_ms, sources: &[TrackSource]| {
+            update(
+                at_ms,
+                ParticipantUpdate::new().with_permission(
+                    ParticipantPermission::new()
+                        .with_can_subscribe(true)
+                        .with_can_publish(true)
+                        .with_can_publish_sources(sources.iter().copied()),
+                ),
+            )
+        };
+        let overlap = Entry::replayed(
+            "r",
+            "a",
+            &[
+                both(5_000, &[TrackSource::Camera, TrackSource::Microphone]),
+                both(3_000, &[TrackSource::Camera, TrackSource::ScreenShare]),
+            ],
+        );
+        let met = claims(overlap.apply(&token(Some(4))));
+        assert!(met.can_subscribe());
+        assert!(met.can_publish_source(TrackSource::Camera));
+        assert!(!met.can_publish_source(TrackSource::Microphone));
+        assert!(!met.can_publish_source(TrackSource::ScreenShare));
         // Names: the later word wins, at the later time.
         let named = Entry::replayed(
             "r",
