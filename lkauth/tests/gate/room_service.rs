@@ -179,6 +179,10 @@ async fn the_gates_room_service_answers_as_livekit_does() {
     )
     .await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{}", empty.body);
+    let code = |answer: &Answer| {
+        serde_json::from_str::<Value>(&answer.body).expect("twirp error")["code"].clone()
+    };
+    assert_eq!(code(&empty), "invalid_argument", "{}", empty.body);
     let malformed = send(
         gate.http
             .post(format!(
@@ -191,6 +195,7 @@ async fn the_gates_room_service_answers_as_livekit_does() {
     )
     .await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(code(&malformed), "malformed", "{}", malformed.body);
     let text = send(
         gate.http
             .post(format!(
@@ -199,10 +204,13 @@ async fn the_gates_room_service_answers_as_livekit_does() {
             ))
             .bearer_auth(admin("stage"))
             .header("content-type", "text/plain")
-            .body("x"),
+            // A request the gate would act on, were it JSON: only the type refuses it.
+            .body(r#"{"room":"stage","identity":"bob"}"#),
     )
     .await;
     assert_eq!(text.status, StatusCode::BAD_REQUEST);
+    assert_eq!(code(&text), "malformed", "{}", text.body);
+    assert!(text.body.contains("application/json"), "{}", text.body);
     // None of those removed bob.
     let bob = joiner("bob", "stage");
     assert_eq!(
