@@ -313,17 +313,13 @@ impl LiveKitConfig {
         &self,
         options: StateOptions,
     ) -> Result<ParticipantState, ConfigError> {
-        let options = options.with_limits(self.limits);
+        #[cfg(feature = "redis")]
+        return self
+            .participant_state_with(options, crate::state::RedisOptions::new())
+            .await;
+        #[cfg(not(feature = "redis"))]
         match &self.redis {
-            None => Ok(ParticipantState::in_memory(options)),
-            #[cfg(feature = "redis")]
-            Some(redis) => {
-                let topology = redis.topology()?;
-                ParticipantState::redis_on(&topology, options, crate::state::RedisOptions::new())
-                    .await
-                    .map_err(ConfigError::state)
-            }
-            #[cfg(not(feature = "redis"))]
+            None => Ok(ParticipantState::in_memory(options.with_limits(self.limits))),
             Some(_) => Err(ConfigError::invalid(
                 "the config has a `redis:` block, and this build has no Redis support: enable \
                  tower-livekit-auth's `redis` feature",

@@ -227,11 +227,8 @@ impl fmt::Debug for RedisConfig {
     }
 }
 
-/// redis-rs's connection settings, for a backend built on the `redis` crate.
-///
-/// What redis-rs cannot express is left to the backend: `tls.server_name` (redis-rs verifies the
-/// certificate against the host it dials), the timeouts and the pool. `tls.insecure` needs
-/// redis-rs's `tls-rustls-insecure` feature; without it, redis-rs refuses to connect.
+/// The block as the participant state's [`RedisTopology`](crate::state::RedisTopology)
+/// (feature `redis`).
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 impl RedisConfig {
