@@ -319,7 +319,9 @@ impl LiveKitConfig {
             .await;
         #[cfg(not(feature = "redis"))]
         match &self.redis {
-            None => Ok(ParticipantState::in_memory(options.with_limits(self.limits))),
+            None => Ok(ParticipantState::in_memory(
+                options.with_limits(self.limits),
+            )),
             Some(_) => Err(ConfigError::invalid(
                 "the config has a `redis:` block, and this build has no Redis support: enable \
                  tower-livekit-auth's `redis` feature",

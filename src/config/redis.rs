@@ -638,6 +638,21 @@ mod tests {
         ] {
             let topology = redis(yaml).topology().expect(kind);
             assert_eq!(topology.kind(), kind);
+            let settings = topology.settings();
+            let expected = match kind {
+                "standalone" => {
+                    "standalone localhost:6379; user None password Some(\"mp\") db 0; tls None"
+                }
+                "sentinel" => {
+                    "sentinel m [(\"::1\", 26379)] as Some(\"su\")/Some(\"sp\"); user Some(\"mu\") \
+                     password Some(\"mp\") db 4; tls Some(\"insecure true ca None cert None key None\")"
+                }
+                _ => {
+                    "cluster [(\"c1\", 7000), (\"c2\", 7000)] redirects 2; user None password \
+                     Some(\"mp\") db 0; tls None"
+                }
+            };
+            assert_eq!(settings, expected);
             let debug = format!("{topology:?}");
             assert!(
                 !debug.contains("mp\"") && !debug.contains("sp\""),
@@ -668,7 +683,14 @@ mod tests {
             dir.display()
         );
         let config = redis(&yaml);
-        config.topology().expect("the files are read");
+        let settings = config.topology().expect("the files are read").settings();
+        assert!(
+            settings.ends_with(
+                "tls Some(\"insecure false ca Some(\\\"CA\\\") cert Some(\\\"CERT\\\") \
+                 key Some(\\\"KEY\\\")\")"
+            ),
+            "{settings}"
+        );
         std::fs::remove_file(dir.join("client.key")).expect("remove");
         let err = config.topology().expect_err("key gone");
         assert_eq!(err.kind(), ConfigErrorKind::Io);

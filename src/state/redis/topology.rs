@@ -320,6 +320,38 @@ impl RedisTopology {
         self
     }
 
+    /// Every setting, secrets and certificates included, for the tests of what builds it.
+    #[cfg(test)]
+    pub(crate) fn settings(&self) -> String {
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        let mode = match &self.mode {
+            Mode::Standalone(info) => format!("standalone {}", info.addr()),
+            Mode::Sentinel {
+                master_name,
+                sentinels,
+                username,
+                password,
+            } => format!("sentinel {master_name} {sentinels:?} as {username:?}/{password:?}"),
+            Mode::Cluster {
+                nodes,
+                max_redirects,
+            } => format!("cluster {nodes:?} redirects {max_redirects}"),
+        };
+        let tls = self.tls.as_ref().map(|tls| {
+            let ca = tls.ca_pem.as_deref().map(text);
+            let cert = tls.client_pem.as_ref().map(|(cert, _)| text(cert));
+            let key = tls.client_pem.as_ref().map(|(_, key)| text(key));
+            format!(
+                "insecure {} ca {ca:?} cert {cert:?} key {key:?}",
+                tls.insecure
+            )
+        });
+        format!(
+            "{mode}; user {:?} password {:?} db {}; tls {tls:?}",
+            self.username, self.password, self.db
+        )
+    }
+
     /// Which of the three it is: `"standalone"`, `"sentinel"` or `"cluster"`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
