@@ -9,6 +9,7 @@ pub mod gate;
 pub mod keys;
 pub mod listen;
 pub mod serve;
+pub(crate) mod state;
 pub mod token;
 pub(crate) mod twirp;
 pub(crate) mod typical_token;

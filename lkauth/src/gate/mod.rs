@@ -179,8 +179,10 @@ use std::time::Duration;
 
 use axum::routing::{any, get};
 use axum::Router;
-use tower_livekit_auth::state::{ParticipantState, StateOptions};
+use tower_livekit_auth::state::ParticipantState;
 use tower_livekit_auth::Verifier;
+
+use crate::state::state_options;
 
 pub use self::answer::{CLAIMS_HEADER, IDENTITY_HEADER, IDENTITY_HEADERS, ROOM_HEADER};
 pub use self::http_check::EXT_AUTHZ_PREFIX;
@@ -285,13 +287,10 @@ impl GateBuilder {
     /// The gate; an error when the LiveKit URL is not one.
     pub fn build(self) -> Result<Gate, String> {
         let verifier = self.verifier;
-        let state = verifier.participant_state().cloned().unwrap_or_else(|| {
-            let clock = verifier.clone();
-            let options = StateOptions::new()
-                .with_leeway(verifier.leeway())
-                .with_clock(move || clock.now());
-            ParticipantState::in_memory(options)
-        });
+        let state = verifier
+            .participant_state()
+            .cloned()
+            .unwrap_or_else(|| ParticipantState::in_memory(state_options(&verifier)));
         let verifier = verifier.with_participant_state(state.clone());
         let livekit = self
             .livekit

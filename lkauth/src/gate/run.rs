@@ -14,12 +14,13 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tower_livekit_auth::config::LiveKitConfig;
-use tower_livekit_auth::state::{ParticipantState, RedisOptions, StateOptions};
+use tower_livekit_auth::state::{ParticipantState, RedisOptions};
 use tower_livekit_auth::Verifier;
 
 use super::policy::Policy;
 use super::preset::{preset_text, PRESETS};
 use super::Gate;
+use crate::state::state_options;
 use crate::{keys, listen};
 
 /// `lkauth gate`: forward authorization for nginx, Caddy, Traefik and Envoy, with the LiveKit
@@ -238,10 +239,7 @@ async fn state(
     redis: Option<&str>,
     prefix: &str,
 ) -> Result<(ParticipantState, String), String> {
-    let clock = verifier.clone();
-    let mut options = StateOptions::new()
-        .with_leeway(verifier.leeway())
-        .with_clock(move || clock.now());
+    let mut options = state_options(verifier);
     if let Some(config) = config {
         options = options.with_limits(config.limits());
     }
@@ -252,20 +250,22 @@ async fn state(
             .map_err(|err| format!("--redis: {err}"))?;
         return Ok((state, format!("Redis (--redis, prefix {prefix})")));
     }
-    match config {
-        Some(config) if config.redis().is_some() => {
-            let state = config
-                .participant_state_with(options, redis_options)
-                .await
-                .map_err(|err| err.to_string())?;
-            Ok((
-                state,
-                format!("Redis (the config's redis:, prefix {prefix})"),
-            ))
-        }
-        _ => Ok((
-            ParticipantState::in_memory(options),
-            String::from("in this process (one gate; use --redis for several)"),
-        )),
-    }
+    let Some(config) = config else {
+        return Ok((ParticipantState::in_memory(options), in_process()));
+    };
+    // On the config's Redis, or in memory when it has no `redis:` block.
+    let state = config
+        .participant_state_with(options, redis_options)
+        .await
+        .map_err(|err| err.to_string())?;
+    let place = match config.redis() {
+        Some(_) => format!("Redis (the config's redis:, prefix {prefix})"),
+        None => in_process(),
+    };
+    Ok((state, place))
+}
+
+/// Where a gate without Redis keeps the state.
+fn in_process() -> String {
+    String::from("in this process (one gate; use --redis for several)")
 }

@@ -28,9 +28,11 @@ use axum::Router;
 use tower_livekit_auth::config::LiveKitConfig;
 use tower_livekit_auth::limits::Limits;
 use tower_livekit_auth::middleware::{AuthRejection, TokenLocation};
-use tower_livekit_auth::state::{ParticipantState, RedisOptions, RedisTopology, StateOptions};
+use tower_livekit_auth::state::{ParticipantState, RedisOptions, RedisTopology};
 use tower_livekit_auth::webhook::WebhookLayer;
 use tower_livekit_auth::{AuthLayer, MintError, Verifier};
+
+use crate::state::state_options;
 
 pub use crate::keys::{DEV_KEY, DEV_SECRET};
 
@@ -70,13 +72,7 @@ impl AppState {
         limits: Limits,
     ) -> Result<Self, String> {
         let topology = RedisTopology::url(url).map_err(|err| err.to_string())?;
-        let options = state_options(&verifier).with_limits(limits);
-        let participants =
-            ParticipantState::redis_on(&topology, options, RedisOptions::new().with_prefix(prefix))
-                .await
-                .map_err(|err| err.to_string())?;
-        let rooms = rooms::Rooms::redis(url, prefix).map_err(|err| err.0)?;
-        Ok(Self::with(verifier, public_url, participants, rooms))
+        Self::on_redis(verifier, public_url, topology, prefix, limits).await
     }
 
     /// The state as LiveKit's config describes it: the participant state with `limit:`'s
@@ -89,17 +85,35 @@ impl AppState {
         config: &LiveKitConfig,
         prefix: &str,
     ) -> Result<Self, String> {
-        let participants = config
-            .participant_state_with(
-                state_options(&verifier),
-                RedisOptions::new().with_prefix(prefix),
-            )
-            .await
-            .map_err(|err| err.to_string())?;
-        let rooms = match config.redis() {
-            Some(redis) => rooms::Rooms::redis_config(redis, prefix).map_err(|err| err.0)?,
-            None => rooms::Rooms::default(),
+        let Some(redis) = config.redis() else {
+            let participants =
+                ParticipantState::in_memory(state_options(&verifier).with_limits(config.limits()));
+            return Ok(Self::with(
+                verifier,
+                public_url,
+                participants,
+                rooms::Rooms::default(),
+            ));
         };
+        let topology = redis.topology().map_err(|err| err.to_string())?;
+        Self::on_redis(verifier, public_url, topology, prefix, config.limits()).await
+    }
+
+    /// The participant state (bounded by `limits`) and the rooms on the Redis of `topology`,
+    /// under `prefix`.
+    async fn on_redis(
+        verifier: Verifier,
+        public_url: String,
+        topology: RedisTopology,
+        prefix: &str,
+        limits: Limits,
+    ) -> Result<Self, String> {
+        let options = state_options(&verifier).with_limits(limits);
+        let participants =
+            ParticipantState::redis_on(&topology, options, RedisOptions::new().with_prefix(prefix))
+                .await
+                .map_err(|err| err.to_string())?;
+        let rooms = rooms::Rooms::redis(topology, prefix).map_err(|err| err.0)?;
         Ok(Self::with(verifier, public_url, participants, rooms))
     }
 
@@ -116,14 +130,6 @@ impl AppState {
             participants,
         }
     }
-}
-
-/// The participant state's options: the verifier's leeway and clock.
-fn state_options(verifier: &Verifier) -> StateOptions {
-    let clock = verifier.clone();
-    StateOptions::new()
-        .with_leeway(verifier.leeway())
-        .with_clock(move || clock.now())
 }
 
 /// The response header that carries a refreshed token: within 10 minutes of expiry, and at

@@ -39,18 +39,12 @@ impl Default for Rooms {
 }
 
 impl Rooms {
-    /// Rooms in the one Redis at `url`, under `prefix`.
-    pub(crate) fn redis(url: &str, prefix: &str) -> Result<Self, Unavailable> {
-        redis::RedisRooms::connect(url, prefix).map(Rooms::Redis)
-    }
-
-    /// Rooms in the Redis of LiveKit's `redis:` block (one server, Sentinel or Cluster), under
-    /// `prefix`.
-    pub(crate) fn redis_config(
-        config: &tower_livekit_auth::config::RedisConfig,
+    /// Rooms in the Redis of `topology` (one server, Sentinel or Cluster), under `prefix`.
+    pub(crate) fn redis(
+        topology: tower_livekit_auth::state::RedisTopology,
         prefix: &str,
     ) -> Result<Self, Unavailable> {
-        redis::RedisRooms::from_config(config, prefix).map(Rooms::Redis)
+        redis::RedisRooms::on(topology, prefix).map(Rooms::Redis)
     }
 
     /// The room called `request.name`, created if it does not exist (`CreateRoom` is

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use livekit_protocol as proto;
 use redis::AsyncCommands;
-use tower_livekit_auth::config::RedisConfig;
 use tower_livekit_auth::state::{RedisConnection, RedisTopology, StateError};
 use tower_livekit_auth::Claims;
 
@@ -82,21 +81,8 @@ fn cannot_connect(err: &StateError) -> Unavailable {
 }
 
 impl RedisRooms {
-    /// Rooms in the one Redis at `url` (`redis://[:password@]host[:port][/db]`).
-    pub(crate) fn connect(url: &str, prefix: &str) -> Result<Self, Unavailable> {
-        let topology = RedisTopology::url(url).map_err(|err| Unavailable(err.to_string()))?;
-        Self::on(topology, prefix)
-    }
-
-    /// Rooms in the Redis of LiveKit's `redis:` block, in its mode.
-    pub(crate) fn from_config(config: &RedisConfig, prefix: &str) -> Result<Self, Unavailable> {
-        let topology = config
-            .topology()
-            .map_err(|err| Unavailable(err.to_string()))?;
-        Self::on(topology, prefix)
-    }
-
-    fn on(topology: RedisTopology, prefix: &str) -> Result<Self, Unavailable> {
+    /// Rooms in the Redis of `topology`, under `prefix`.
+    pub(crate) fn on(topology: RedisTopology, prefix: &str) -> Result<Self, Unavailable> {
         Ok(RedisRooms {
             topology: Arc::new(topology),
             cached: Arc::new(Mutex::new(None)),
