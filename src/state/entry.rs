@@ -103,13 +103,13 @@ impl Fields {
             && self.attributes.is_empty()
     }
 
-    /// The attributes' keys and values together, a deleted key counting its key: what
-    /// `limit.max_attributes_size` bounds.
-    fn attributes_size(&self) -> usize {
-        self.attributes.iter().fold(0usize, |sum, (key, value)| {
-            sum.saturating_add(key.len())
-                .saturating_add(value.value.as_ref().map_or(0, String::len))
-        })
+    /// The attributes as `(key, value)` pairs, a deleted key with an empty value (as
+    /// `UpdateParticipant` deletes one): what `limit.max_attributes_size` bounds, the entry
+    /// remembering its deletions.
+    pub(crate) fn attribute_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.attributes
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.value.as_deref().unwrap_or("")))
     }
 
     /// The latest time of any field.
@@ -219,10 +219,7 @@ impl Entry {
                         fields.attributes.insert(key.to_owned(), slot);
                     }
                 }
-                limits.check(
-                    crate::limits::Limit::AttributesSize,
-                    fields.attributes_size(),
-                )?;
+                limits.check_attributes(fields.attribute_pairs())?;
                 self.fields = fields;
             }
             Write::Revoke { cutoff, .. } => self.revoke(*cutoff),

@@ -75,7 +75,6 @@ impl StateError {
     }
 
     /// The same error, keeping `source` as its cause.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn caused_by(mut self, source: impl Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
         self

@@ -27,12 +27,7 @@ impl ParticipantRecord {
         if let Some(permission) = &fields.permission {
             update = update.with_permission(permission.value.clone());
         }
-        update = update.with_attributes(
-            fields
-                .attributes
-                .iter()
-                .map(|(key, value)| (key.as_str(), value.value.as_deref().unwrap_or(""))),
-        );
+        update = update.with_attributes(fields.attribute_pairs());
         ParticipantRecord {
             update,
             updated_at_ms: fields.updated_at_ms(),
