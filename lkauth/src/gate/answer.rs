@@ -3,10 +3,12 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use http::header::HeaderName;
-use http::HeaderValue;
+use http::header::{HeaderName, CONTENT_TYPE};
+use http::{HeaderValue, Response, StatusCode};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use tower_livekit_auth::Claims;
+
+use super::original::BadOriginal;
 
 /// The participant identity (`sub`, or `jti`), percent-encoded UTF-8 (controls, spaces, `%`
 /// and bytes past ASCII as `%XX`, other characters as they are); empty when the token names
@@ -46,6 +48,26 @@ pub(crate) fn identity_headers(claims: &Claims) -> [(HeaderName, HeaderValue); 3
 /// upstream by every proxy, even one that copies only the headers the gate answers with.
 pub(crate) fn empty_identity_headers() -> [(HeaderName, HeaderValue); 3] {
     IDENTITY_HEADERS.map(|name| (name, HeaderValue::from_static("")))
+}
+
+/// A plain-text answer of the gate's own (no route of the policy, an original request it
+/// cannot read, a path it does not serve), for the HTTP routes and the gRPC check alike.
+pub(crate) fn text_plain(status: StatusCode, text: impl Into<String>) -> Response<String> {
+    let mut response = Response::new(text.into());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// The 400 for an original request the gate cannot read.
+pub(crate) fn bad_original(err: &BadOriginal) -> Response<String> {
+    text_plain(
+        StatusCode::BAD_REQUEST,
+        format!("lkauth gate cannot read the original request: {err}\n"),
+    )
 }
 
 /// Percent-encoded text and base64url are visible ASCII: always a valid header value.

@@ -10,13 +10,14 @@
 
 use std::convert::Infallible;
 
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::header::AUTHORIZATION;
 use http::{HeaderValue, Request, Response, StatusCode};
 use tower::util::BoxCloneSyncService;
 use tower::{service_fn, Layer, ServiceExt};
 use tower_livekit_auth::middleware::{AuthRejection, RequestHead, RoomFrom, TokenLocation};
 use tower_livekit_auth::{AuthLayer, Claims, RequireLayer, Verifier, VideoGrant};
 
+use super::answer::text_plain;
 use super::original::Original;
 use super::policy::{DefaultRule, Policy, Requirement, Route};
 
@@ -119,13 +120,7 @@ impl Checker {
 }
 
 fn no_route() -> Response<String> {
-    let mut response = Response::new(String::from(NO_ROUTE));
-    *response.status_mut() = StatusCode::FORBIDDEN;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+    text_plain(StatusCode::FORBIDDEN, NO_ROUTE)
 }
 
 fn stack(route: &Route, verifier: &Verifier) -> Stack {

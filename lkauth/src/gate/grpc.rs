@@ -29,7 +29,7 @@ use http::header::AUTHORIZATION;
 use http::{HeaderName, HeaderValue, Response, StatusCode};
 use tokio::net::TcpListener;
 
-use super::answer::{identity_headers, IDENTITY_HEADERS};
+use super::answer::{self, identity_headers, IDENTITY_HEADERS};
 use super::check::Verdict;
 use super::original::{BadOriginal, Original};
 use super::Gate;
@@ -185,15 +185,7 @@ fn denied(response: &Response<String>) -> CheckResponse {
 
 fn bad_original(gate: &Gate, err: &BadOriginal) -> CheckResponse {
     gate.log().bad_original("grpc", err);
-    let mut response = Response::new(format!(
-        "lkauth gate cannot read the original request: {err}\n"
-    ));
-    *response.status_mut() = StatusCode::BAD_REQUEST;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    denied(&response)
+    denied(&answer::bad_original(err))
 }
 
 /// A header to set, replacing any of the same name.

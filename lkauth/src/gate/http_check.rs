@@ -5,10 +5,10 @@
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Response, StatusCode};
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use http::header::{AUTHORIZATION, HOST};
 use http::HeaderValue;
 
-use super::answer::{empty_identity_headers, identity_headers};
+use super::answer::{self, empty_identity_headers, identity_headers, text_plain};
 use super::check::Verdict;
 use super::original::{BadOriginal, Original, X_FORWARDED_HOST};
 use super::Gate;
@@ -37,11 +37,12 @@ pub(crate) async fn fallback(State(gate): State<Gate>, request: Request) -> Resp
         .strip_prefix(EXT_AUTHZ_PREFIX)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     if !below {
-        return text_response(
+        return text_plain(
             StatusCode::NOT_FOUND,
             "not a route of lkauth gate: checks go to /auth (nginx, Caddy, Traefik) or \
              /ext_authz/... (Envoy)\n",
-        );
+        )
+        .map(Body::from);
     }
     let original = match Original::from_prefixed(method, uri, EXT_AUTHZ_PREFIX) {
         Ok(original) => original,
@@ -79,20 +80,7 @@ async fn answer(
 
 fn bad_original(gate: &Gate, via: &str, err: &BadOriginal) -> Response<Body> {
     gate.log().bad_original(via, err);
-    text_response(
-        StatusCode::BAD_REQUEST,
-        &format!("lkauth gate cannot read the original request: {err}\n"),
-    )
-}
-
-pub(crate) fn text_response(status: StatusCode, text: &str) -> Response<Body> {
-    let mut response = Response::new(Body::from(text.to_owned()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+    answer::bad_original(err).map(Body::from)
 }
 
 /// A header's value as text, for the log (`None` when absent or not visible ASCII).
