@@ -94,9 +94,7 @@ fn describe_config(err: &ConfigError) -> String {
             .and_then(|source| source.downcast_ref::<KeyError>())
             .is_some_and(|key| key.kind() == KeyErrorKind::WeakSecret);
     if weak {
-        format!(
-            "{err}\n  (lkauth: pass {ALLOW_WEAK_SECRET} to accept it anyway, for development only)"
-        )
+        with_weak_hint(err)
     } else {
         err.to_string()
     }
@@ -129,12 +127,23 @@ fn ring(allow_weak: bool) -> KeyRing {
 #[must_use]
 pub fn describe(err: &KeyError) -> String {
     if err.kind() == KeyErrorKind::WeakSecret {
-        format!(
-            "{err}\n  (lkauth: pass {ALLOW_WEAK_SECRET} to accept it anyway, for development only)"
-        )
+        with_weak_hint(err)
     } else {
         err.to_string()
     }
+}
+
+/// A weak secret's refusal, and how to accept it on the command line (the library's advice
+/// names its Rust API).
+fn with_weak_hint(err: &dyn std::fmt::Display) -> String {
+    format!("{err}\n  (lkauth: pass {ALLOW_WEAK_SECRET} to accept it anyway, for development only)")
+}
+
+/// The key `ring` signs with: the first in sort order, so that the same ring always signs
+/// with the same key.
+#[must_use]
+pub fn signing_key(ring: &KeyRing) -> Option<&str> {
+    ring.api_keys().min()
 }
 
 #[cfg(test)]

@@ -241,10 +241,7 @@ fn token_text(arg: Option<&str>) -> Result<String, String> {
 
 fn create(args: &Create) -> Result<(), String> {
     let ring = args.keys.ring()?;
-    // The first key in sort order, so that the same ring always signs with the same key.
-    let key = ring
-        .api_keys()
-        .min()
+    let key = keys::signing_key(&ring)
         .map(str::to_owned)
         .ok_or("no key to sign with")?;
     if ring.len() > 1 {

@@ -184,12 +184,7 @@ fn text_rejection(rejection: &AuthRejection) -> axum::response::Response {
 
 /// The API key the demo mints with: the first in sort order, so that it is the same every run.
 pub fn signing_key(state: &AppState) -> Option<String> {
-    state
-        .verifier
-        .key_ring()
-        .api_keys()
-        .min()
-        .map(str::to_owned)
+    crate::keys::signing_key(&state.verifier.key_ring()).map(str::to_owned)
 }
 
 /// Ready-to-paste lines for the main routes. They hold no token (a token printed at start
