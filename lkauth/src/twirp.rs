@@ -4,12 +4,30 @@
 //! messages are the official `livekit-protocol` crate's.
 
 use axum::body::{Body, Bytes};
+use axum::handler::Handler;
 use axum::http::{header, HeaderMap, Response, StatusCode};
 use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::Router;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
 use tower_livekit_auth::middleware::{AuthRejection, RejectionKind};
+use tower_livekit_auth::{AuthLayer, Verifier};
+
+/// `POST /twirp/livekit.RoomService/{method}` to `handler`, behind an `AuthLayer` of
+/// `verifier` whose refusals are twirp errors. A route layer: other twirp services and paths
+/// are 404, not 401. Shared by `serve` and the gate.
+pub(crate) fn room_service<H, T, S>(verifier: Verifier, handler: H) -> Router<S>
+where
+    H: Handler<T, S>,
+    T: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/twirp/livekit.RoomService/{method}", post(handler))
+        .route_layer(AuthLayer::new(verifier).with_rejection_handler(twirp_rejection))
+}
 
 /// How a request's message is encoded, and so its answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

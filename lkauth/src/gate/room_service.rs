@@ -21,24 +21,19 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Response, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::post;
 use axum::{Extension, Router};
 use livekit_protocol as proto;
-use tower_livekit_auth::{AuthLayer, Claims};
+use tower_livekit_auth::Claims;
 
 use super::forward::ForwardFailed;
 use super::Gate;
-use crate::serve::room_service::{state_error, update_of};
-use crate::twirp::{twirp_rejection, Codec, TwirpError};
+use crate::serve::room_service::{cutoff_of, require, state_error, update_of};
+use crate::twirp::{Codec, TwirpError};
 
 /// The routes, behind the `AuthLayer` of the gate's verifier (a revoked admin token is refused
 /// too).
 pub(crate) fn router(gate: &Gate) -> Router<Gate> {
-    Router::new()
-        .route("/twirp/livekit.RoomService/{method}", post(call))
-        .route_layer(
-            AuthLayer::new(gate.verifier().clone()).with_rejection_handler(twirp_rejection),
-        )
+    crate::twirp::room_service(gate.verifier().clone(), call)
 }
 
 async fn call(
@@ -66,7 +61,7 @@ async fn call(
             match method.as_str() {
                 "UpdateParticipant" => {
                     let request: proto::UpdateParticipantRequest = codec.decode(&body)?;
-                    require_admin(&claims, &request.room)?;
+                    require(claims.is_room_admin(&request.room), "roomAdmin")?;
                     gate.state()
                         .update(&request.room, &request.identity, update_of(&request))
                         .await
@@ -76,12 +71,9 @@ async fn call(
                 }
                 "RemoveParticipant" => {
                     let request: proto::RoomParticipantIdentity = codec.decode(&body)?;
-                    require_admin(&claims, &request.room)?;
-                    let cutoff = u64::try_from(request.revoke_token_ts)
-                        .ok()
-                        .filter(|&ts| ts > 0);
+                    require(claims.is_room_admin(&request.room), "roomAdmin")?;
                     gate.state()
-                        .remove(&request.room, &request.identity, cutoff)
+                        .remove(&request.room, &request.identity, cutoff_of(&request))
                         .await
                         .map_err(state_error)?;
                     let answer = codec.encode(&proto::RemoveParticipantResponse {});
@@ -103,18 +95,6 @@ async fn call(
             .map_err(|failed| forward_failed(&method, &room, &identity, &failed))
     };
     answer.await.unwrap_or_else(IntoResponse::into_response)
-}
-
-fn require_admin(claims: &Claims, room: &str) -> Result<(), TwirpError> {
-    if claims.is_room_admin(room) {
-        Ok(())
-    } else {
-        Err(TwirpError::new(
-            StatusCode::FORBIDDEN,
-            "permission_denied",
-            "the token lacks the roomAdmin grant of the request's room",
-        ))
-    }
 }
 
 /// The twirp error of a recorded call whose forward got no answer; the full error, with

@@ -12,7 +12,6 @@ mod rtc;
 mod run;
 mod sandbox;
 mod token;
-mod twirp;
 mod webhook;
 mod whoami;
 
@@ -169,7 +168,7 @@ pub fn router(state: AppState) -> Result<Router, MintError> {
         )
         .merge(authenticated)
         .merge(rtc)
-        .merge(twirp::router(verifier))
+        .merge(room_service::router(verifier))
         .with_state(state))
 }
 

@@ -1,19 +1,43 @@
-//! The `RoomService` methods: rooms, and the participants who joined them, with their state
-//! after their tokens were issued (`UpdateParticipant`, `RemoveParticipant`: spec §7).
+//! A twirp subset of LiveKit's `RoomService`, with the grants LiveKit checks for each method
+//! (`roomCreate`, `roomList`, `roomAdmin` of the room: `livekit-server`'s
+//! `pkg/service/roomservice.go`): rooms, and the participants who joined them, with their
+//! state after their tokens were issued (`UpdateParticipant`, `RemoveParticipant`), so that
+//! the official SDK clients can drive it (see [`crate::twirp`] for the encodings).
 
 use axum::body::{Body, Bytes};
-use axum::http::{Response, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Response, StatusCode};
+use axum::response::IntoResponse;
+use axum::{Extension, Router};
 use livekit_protocol as proto;
 use tower_livekit_auth::state::{
     ParticipantPermission, ParticipantUpdate, StateError, StateErrorKind,
 };
-use tower_livekit_auth::Claims;
+use tower_livekit_auth::{Claims, Verifier};
 
 use super::rooms::{Joined, Unavailable};
 use super::AppState;
 use crate::twirp::{Codec, TwirpError};
 
-pub(super) async fn call(
+pub(super) fn router(verifier: Verifier) -> Router<AppState> {
+    crate::twirp::room_service(verifier, handle)
+}
+
+async fn handle(
+    State(state): State<AppState>,
+    Path(method): Path<String>,
+    Extension(claims): Extension<Claims>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let call = async {
+        let codec = Codec::of(&headers)?;
+        call(&state, &method, &claims, codec, &body).await
+    };
+    call.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn call(
     app: &AppState,
     method: &str,
     claims: &Claims,
@@ -96,11 +120,8 @@ pub(super) async fn call(
             joined(app, &request.room, &request.identity).await?;
             // `revoke_token_ts` when given, else now + leeway (LiveKit Cloud's rule). The
             // revocation is written first: if it fails, the participant stays in the room.
-            let cutoff = u64::try_from(request.revoke_token_ts)
-                .ok()
-                .filter(|&ts| ts > 0);
             app.participants
-                .remove(&request.room, &request.identity, cutoff)
+                .remove(&request.room, &request.identity, cutoff_of(&request))
                 .await
                 .map_err(state_error)?;
             app.rooms
@@ -117,7 +138,16 @@ pub(super) async fn call(
     }
 }
 
-fn require(allowed: bool, grant: &str) -> Result<(), TwirpError> {
+/// The revocation cutoff of a `RemoveParticipant`: `revoke_token_ts` (Unix seconds) when
+/// given, else none (the state's default, now + the leeway).
+pub(crate) fn cutoff_of(request: &proto::RoomParticipantIdentity) -> Option<u64> {
+    u64::try_from(request.revoke_token_ts)
+        .ok()
+        .filter(|&ts| ts > 0)
+}
+
+/// `permission_denied` (403) naming `grant` unless `allowed`, as LiveKit answers.
+pub(crate) fn require(allowed: bool, grant: &str) -> Result<(), TwirpError> {
     if allowed {
         Ok(())
     } else {
