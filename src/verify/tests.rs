@@ -212,7 +212,7 @@ fn float_dates_are_accepted_and_string_dates_are_invalid_claims() {
 
 #[test]
 fn fractional_dates_are_truncated_as_the_server_compares_them() {
-    // Spec §1: go-jose reads a NumericDate into an int64 (truncated toward zero) before it
+    // The LiveKit server's go-jose reads a NumericDate into an int64 (truncated toward zero) before it
     // compares, so a fraction never buys a second.
     let token = |claims: &str| sign(HS256, &format!(r#"{{"iss":"{KEY}",{claims}}}"#), SECRET);
     let exp = token(r#""exp":1700021600.9"#);

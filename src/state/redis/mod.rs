@@ -315,17 +315,14 @@ impl RedisBackend {
             let mut connection = self.connection().await?;
             probe.query_async::<String>(&mut connection).await
         };
-        let answer = tokio::time::timeout(self.options.connect_timeout * 2, asked)
-            .await
-            .map_err(|_| {
-                StateError::with_detail(
-                    StateErrorKind::Unavailable,
-                    format!(
-                        "Redis did not answer within {:?}",
-                        self.options.connect_timeout
-                    ),
-                )
-            })?;
+        // Connecting may ask several sentinels: twice the connect timeout for all of it.
+        let within = self.options.connect_timeout * 2;
+        let answer = tokio::time::timeout(within, asked).await.map_err(|_| {
+            StateError::with_detail(
+                StateErrorKind::Unavailable,
+                format!("Redis did not answer within {within:?}"),
+            )
+        })?;
         match answer {
             Ok(answer) if answer == "ok" => Ok(()),
             Ok(denied) => Err(StateError::with_detail(

@@ -409,13 +409,8 @@ impl RedisTopology {
         let kind = match &self.mode {
             Mode::Standalone(info) => {
                 let mut info = info.clone().set_redis_settings(self.node_settings());
-                if let (Some(tls), ConnectionAddr::Tcp(host, port)) = (&self.tls, info.addr()) {
-                    let addr = ConnectionAddr::TcpTls {
-                        host: host.clone(),
-                        port: *port,
-                        insecure: tls.insecure,
-                        tls_params: None,
-                    };
+                if let (Some(_), ConnectionAddr::Tcp(host, port)) = (&self.tls, info.addr()) {
+                    let addr = self.node_addr(host, *port);
                     info = info.set_addr(addr);
                 }
                 Kind::Node(self.client(info).map_err(failed)?)
