@@ -13,11 +13,7 @@ mod failover;
 #[path = "support/topology.rs"]
 mod topology;
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use failover::{Replica, Report};
-use tower_livekit_auth::state::RedisTopology;
+use failover::Report;
 
 /// The checks every mode must pass.
 fn holds(mode: &str, report: &Report) {
@@ -51,61 +47,10 @@ fn holds(mode: &str, report: &Report) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_sentinel_a_killed_master_loses_no_acknowledged_write() {
-    let set = topology::SentinelSet::start("tlka-failover");
-    let redis = RedisTopology::sentinel(set.master_name(), set.sentinel_addresses())
-        .expect("sentinel addresses");
-    let replicas: Arc<Vec<Replica>> =
-        Arc::new(failover::replicas(&redis, 3, failover::options()).await);
-    let set = Arc::new(Mutex::new(set));
-    let killer = set.clone();
-    let report = failover::run(
-        replicas,
-        12,
-        12,
-        Duration::from_millis(20),
-        Duration::from_secs(40),
-        move || {
-            let mut set = killer.lock().expect("the set");
-            let killed = Instant::now();
-            let old = set.kill_master();
-            set.wait_for_new_master(&old, Duration::from_secs(30));
-            killed
-        },
-    )
-    .await;
-    holds("sentinel", &report);
-    drop(set);
+    holds("sentinel", &failover::on_sentinel(0).await.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_cluster_a_killed_master_loses_no_acknowledged_write() {
-    let cluster = topology::Cluster::start();
-    let redis = RedisTopology::cluster(cluster.addresses()).expect("node addresses");
-    let replicas: Arc<Vec<Replica>> =
-        Arc::new(failover::replicas(&redis, 3, failover::options()).await);
-    let cluster = Arc::new(Mutex::new(cluster));
-    let killer = cluster.clone();
-    let report = failover::run(
-        replicas,
-        12,
-        12,
-        Duration::from_millis(20),
-        Duration::from_secs(40),
-        move || {
-            let mut cluster = killer.lock().expect("the cluster");
-            // The node that holds the state's one slot.
-            let key = "{failover}:g";
-            let old = cluster.master_of(key);
-            let killed = Instant::now();
-            cluster.kill(&old);
-            cluster.wait_for_new_master_of(key, &old, Duration::from_secs(30));
-            // The promoted replica has none of its own: writes wait for one (WAIT 1) until the
-            // operator brings the dead node back, as a replica of the new master.
-            cluster.restart(&old, Duration::from_secs(30));
-            killed
-        },
-    )
-    .await;
-    holds("cluster", &report);
-    drop(cluster);
+    holds("cluster", &failover::on_cluster(0).await.0);
 }

@@ -26,6 +26,8 @@ use tower_livekit_auth::{AccessToken, Claims, KeyRing, Verifier, VerifyErrorKind
 pub const KEY: &str = "APIfailover01";
 pub const SECRET: &str = "failoverSecret0123456789abcdefghijklmnopq";
 pub const ROOM: &str = "stage";
+/// The prefix of the runs' state: every key of it is in the slot of `{failover}`.
+pub const PREFIX: &str = "failover";
 
 /// One replica: its state and a verifier that applies it.
 pub struct Replica {
@@ -36,7 +38,7 @@ pub struct Replica {
 /// The Redis options of the runs: checks every 300 ms, writes given up after a second.
 pub fn options() -> RedisOptions {
     RedisOptions::new()
-        .with_prefix("failover")
+        .with_prefix(PREFIX)
         .with_resync_interval(Duration::from_millis(300))
         .with_write_timeout(Duration::from_secs(1))
         .with_connect_timeout(Duration::from_secs(5))
@@ -361,4 +363,59 @@ pub async fn propagation(replicas: &[Replica], first: usize, n: usize) -> Vec<Du
         }
     }
     times
+}
+
+/// A write every 20 ms through each of three replicas in turn, 12 before the kill and 12
+/// after, each check of convergence given 40 s.
+const WRITES: (usize, usize, Duration, Duration) =
+    (12, 12, Duration::from_millis(20), Duration::from_secs(40));
+
+/// One failover on Sentinel (one master, two replicas, three sentinels, started here): its
+/// report, and before it the propagation times of `propagation` writes.
+pub async fn on_sentinel(propagation: usize) -> (Report, Vec<Duration>) {
+    let set = crate::topology::SentinelSet::start("tlka-failover");
+    let redis = RedisTopology::sentinel(set.master_name(), set.sentinel_addresses())
+        .expect("sentinel addresses");
+    let replicas = Arc::new(replicas(&redis, 3, options()).await);
+    let times = self::propagation(&replicas, 1_000_000, propagation).await;
+    let set = Arc::new(Mutex::new(set));
+    let killer = set.clone();
+    let (before, after, every, within) = WRITES;
+    let report = run(replicas, before, after, every, within, move || {
+        let mut set = killer.lock().expect("the set");
+        let killed = Instant::now();
+        let old = set.kill_master();
+        set.wait_for_new_master(&old, Duration::from_secs(30));
+        killed
+    })
+    .await;
+    drop(set);
+    (report, times)
+}
+
+/// One failover on a Cluster (three masters, three replicas, started here) of the master that
+/// holds the state's slot, the dead node restarted once its replica took over (as an operator
+/// would: the promoted replica has none, and writes wait for one): its report, and before it
+/// the propagation times of `propagation` writes.
+pub async fn on_cluster(propagation: usize) -> (Report, Vec<Duration>) {
+    let cluster = crate::topology::Cluster::start();
+    let redis = RedisTopology::cluster(cluster.addresses()).expect("node addresses");
+    let replicas = Arc::new(replicas(&redis, 3, options()).await);
+    let times = self::propagation(&replicas, 1_000_000, propagation).await;
+    let cluster = Arc::new(Mutex::new(cluster));
+    let killer = cluster.clone();
+    let (before, after, every, within) = WRITES;
+    let report = run(replicas, before, after, every, within, move || {
+        let mut cluster = killer.lock().expect("the cluster");
+        let key = format!("{{{PREFIX}}}:g");
+        let old = cluster.master_of(&key);
+        let killed = Instant::now();
+        cluster.kill(&old);
+        cluster.wait_for_new_master_of(&key, &old, Duration::from_secs(30));
+        cluster.restart(&old, Duration::from_secs(30));
+        killed
+    })
+    .await;
+    drop(cluster);
+    (report, times)
 }

@@ -26,10 +26,8 @@ mod failover;
 mod topology;
 
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tower_livekit_auth::state::RedisTopology;
 use tower_livekit_auth_bench::processes::{ms, quantile};
 
 struct Args {
@@ -68,49 +66,9 @@ fn args() -> Result<Args, String> {
 
 /// One round of one mode: its report, and the propagation times when asked for.
 async fn round(mode: &str, propagation: usize) -> (failover::Report, Vec<Duration>) {
-    const KEY: &str = "{failover}:g";
-    let every = Duration::from_millis(20);
-    let within = Duration::from_secs(40);
     match mode {
-        "sentinel" => {
-            let set = topology::SentinelSet::start("tlka-failover");
-            let redis = RedisTopology::sentinel(set.master_name(), set.sentinel_addresses())
-                .expect("sentinel addresses");
-            let replicas = Arc::new(failover::replicas(&redis, 3, failover::options()).await);
-            let times = failover::propagation(&replicas, 1_000_000, propagation).await;
-            let set = Arc::new(Mutex::new(set));
-            let killer = set.clone();
-            let report = failover::run(replicas, 12, 12, every, within, move || {
-                let mut set = killer.lock().expect("the set");
-                let killed = Instant::now();
-                let old = set.kill_master();
-                set.wait_for_new_master(&old, Duration::from_secs(30));
-                killed
-            })
-            .await;
-            drop(set);
-            (report, times)
-        }
-        _ => {
-            let cluster = topology::Cluster::start();
-            let redis = RedisTopology::cluster(cluster.addresses()).expect("node addresses");
-            let replicas = Arc::new(failover::replicas(&redis, 3, failover::options()).await);
-            let times = failover::propagation(&replicas, 1_000_000, propagation).await;
-            let cluster = Arc::new(Mutex::new(cluster));
-            let killer = cluster.clone();
-            let report = failover::run(replicas, 12, 12, every, within, move || {
-                let mut cluster = killer.lock().expect("the cluster");
-                let old = cluster.master_of(KEY);
-                let killed = Instant::now();
-                cluster.kill(&old);
-                cluster.wait_for_new_master_of(KEY, &old, Duration::from_secs(30));
-                cluster.restart(&old, Duration::from_secs(30));
-                killed
-            })
-            .await;
-            drop(cluster);
-            (report, times)
-        }
+        "sentinel" => failover::on_sentinel(propagation).await,
+        _ => failover::on_cluster(propagation).await,
     }
 }
 
