@@ -206,18 +206,13 @@ async fn a_replica_that_missed_an_announcement_rescans_within_two_checks() {
     revoked_within(&b, &token("x")).await;
     // A write whose announcement is lost, on connections that stay up: y gets x's hash and
     // the deployment's counter moves, as in a write, but nothing is published.
-    let (from, to) = (
-        "{tower-livekit-auth}:p:1:r:x",
-        "{tower-livekit-auth}:p:1:r:y",
-    );
-    assert!(redis.command(&["COPY", from, to]).starts_with(":1"));
+    let (from, to) = (participant_key("r", "x"), participant_key("r", "y"));
+    assert!(redis.command(&["COPY", &from, &to]).starts_with(":1"));
     let far = (u64::MAX >> 12).to_string();
     assert!(redis
-        .command(&["ZADD", "{tower-livekit-auth}:all", &far, "1:r:y"])
+        .command(&["ZADD", &state_key("all"), &far, "1:r:y"])
         .starts_with(":1"));
-    assert!(redis
-        .command(&["INCR", "{tower-livekit-auth}:g"])
-        .starts_with(':'));
+    assert!(redis.command(&["INCR", &state_key("g")]).starts_with(':'));
     let yan = token("y");
     assert!(b.verify(&yan).is_ok(), "not announced");
     // The bound: two checks (the first may see the announcement in flight).
@@ -389,8 +384,14 @@ fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
+/// A key of the state's deployment (the default prefix): `all` (the zset of every
+/// participant), `g` (the announcements' counter).
+fn state_key(name: &str) -> String {
+    format!("{{tower-livekit-auth}}:{name}")
+}
+
 fn participant_key(room: &str, identity: &str) -> String {
-    format!("{{tower-livekit-auth}}:p:{}:{room}:{identity}", room.len())
+    state_key(&format!("p:{}:{room}:{identity}", room.len()))
 }
 
 fn viewer() -> ParticipantUpdate {
