@@ -167,16 +167,12 @@ impl SentinelSet {
     /// The master's `127.0.0.1:PORT` as the first sentinel that answers reports it now
     /// (`SENTINEL get-master-addr-by-name`).
     pub fn master(&self) -> String {
-        self.sentinels
-            .iter()
-            .filter(|s| s.is_live())
-            .find_map(|s| self.master_reported_by(&s.addr()))
-            .unwrap_or_else(|| {
-                self.fail(&format!(
-                    "no sentinel reports a master for {:?}",
-                    self.master_name
-                ))
-            })
+        self.reported_master().unwrap_or_else(|| {
+            self.fail(&format!(
+                "no sentinel reports a master for {:?}",
+                self.master_name
+            ))
+        })
     }
 
     /// Kills (SIGKILL, by PID) the node that the sentinels report as the master now; its
@@ -231,11 +227,7 @@ impl SentinelSet {
     pub fn replicas_in_sync(&self, within: Duration) -> bool {
         let deadline = Instant::now() + within;
         loop {
-            let master = self
-                .sentinels
-                .iter()
-                .filter(|s| s.is_live())
-                .find_map(|s| self.master_reported_by(&s.addr()));
+            let master = self.reported_master();
             if let Some(master) = master {
                 let in_sync = self
                     .nodes
@@ -259,6 +251,14 @@ impl SentinelSet {
         for node in self.nodes.iter_mut().filter(|n| n.addr() != master) {
             node.kill();
         }
+    }
+
+    /// The master as the first live sentinel that answers reports it, if any does.
+    fn reported_master(&self) -> Option<String> {
+        self.sentinels
+            .iter()
+            .filter(|s| s.is_live())
+            .find_map(|s| self.master_reported_by(&s.addr()))
     }
 
     /// The master that `sentinel` reports.
@@ -892,27 +892,27 @@ fn role(addr: &str) -> Option<String> {
 
 /// Whether the node at `addr` is a replica with its link to its master up.
 fn replica_linked(addr: &str) -> bool {
-    ask(addr, &["INFO", "replication"])
-        .and_then(|r| r.text().map(str::to_owned))
-        .is_some_and(|info| {
-            info_field(&info, "role") == Some("slave")
-                && info_field(&info, "master_link_status") == Some("up")
-        })
+    replica_of(addr).is_some()
 }
 
 /// Whether the node at `addr` is a replica of `master` with its link up.
 fn replica_linked_to(addr: &str, master: &str) -> bool {
-    let Some((host, port)) = master.rsplit_once(':') else {
-        return false;
-    };
-    ask(addr, &["INFO", "replication"])
-        .and_then(|r| r.text().map(str::to_owned))
-        .is_some_and(|info| {
-            info_field(&info, "role") == Some("slave")
-                && info_field(&info, "master_host") == Some(host)
-                && info_field(&info, "master_port") == Some(port)
-                && info_field(&info, "master_link_status") == Some("up")
-        })
+    replica_of(addr).is_some_and(|linked| linked == master)
+}
+
+/// The `host:port` of the master the node at `addr` replicates with its link up, if it is
+/// such a replica.
+fn replica_of(addr: &str) -> Option<String> {
+    let info = ask(addr, &["INFO", "replication"])?.text()?.to_owned();
+    let linked = info_field(&info, "role") == Some("slave")
+        && info_field(&info, "master_link_status") == Some("up");
+    linked.then(|| {
+        format!(
+            "{}:{}",
+            info_field(&info, "master_host").unwrap_or(""),
+            info_field(&info, "master_port").unwrap_or("")
+        )
+    })
 }
 
 fn key_slot(addr: &str, key: &str) -> Option<i64> {
