@@ -425,9 +425,20 @@ impl std::error::Error for KeyError {
     }
 }
 
+/// An environment of these variables and no others, for the tests of what reads one.
+#[cfg(test)]
+pub(crate) fn env_of<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| {
+        vars.iter()
+            .find(|(var, _)| *var == name)
+            .map(|(_, value)| (*value).to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::env_of as env;
 
     const STRONG: &str = "somesecretencodedinbase62extendto32bytes";
 
@@ -522,13 +533,6 @@ mod tests {
 
     #[test]
     fn environment_prefers_livekit_keys_then_the_sdk_pair() {
-        fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-            move |name| {
-                vars.iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        }
         let both = [
             (
                 "LIVEKIT_KEYS",

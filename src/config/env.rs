@@ -208,13 +208,7 @@ mod tests {
     use super::*;
     use crate::config::ConfigErrorKind;
 
-    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            vars.iter()
-                .find(|(var, _)| *var == name)
-                .map(|(_, value)| (*value).to_owned())
-        }
-    }
+    use crate::keys::env_of as lookup;
 
     fn applied(text: &str, vars: &[(&str, &str)]) -> RawConfig {
         let mut raw = yaml::parse(text).expect("test YAML");

@@ -416,13 +416,7 @@ mod tests {
     const SAMPLE: &str = include_str!("../../tests/fixtures/livekit/config-sample.yaml");
     const STRONG: &str = "somesecretencodedinbase62extendto32bytes";
 
-    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            vars.iter()
-                .find(|(var, _)| *var == name)
-                .map(|(_, value)| (*value).to_owned())
-        }
-    }
+    use crate::keys::env_of as env;
 
     /// A directory of this test's own, removed when dropped.
     struct TempDir(PathBuf);
