@@ -79,8 +79,17 @@ fn stamp<T>(
     inverted: impl FnOnce(&T, T) -> T,
 ) {
     match slot {
-        Some(old) if at_ms < old.at_ms => old.value = inverted(&old.value, value),
-        _ => *slot = Some(Stamped { at_ms, value }),
+        Some(old) => restamp(old, at_ms, value, inverted),
+        None => *slot = Some(Stamped { at_ms, value }),
+    }
+}
+
+/// [`stamp`] on a field that has a value.
+fn restamp<T>(old: &mut Stamped<T>, at_ms: i64, value: T, inverted: impl FnOnce(&T, T) -> T) {
+    if at_ms < old.at_ms {
+        old.value = inverted(&old.value, value);
+    } else {
+        *old = Stamped { at_ms, value };
     }
 }
 
@@ -190,7 +199,15 @@ impl Entry {
     pub(crate) fn record(&mut self, write: &Write, limits: &Limits) -> Result<(), LimitExceeded> {
         match write {
             Write::Update { at_ms, update } => {
-                let mut fields = self.fields.clone();
+                // An attribute write always leaves its own value (only the time is the later
+                // of the two), so the size after it is known before anything changes: checked
+                // first, the entry is then changed in place, whole.
+                let untouched = self
+                    .fields
+                    .attribute_pairs()
+                    .filter(|(key, _)| !update.attributes.contains_key(*key));
+                limits.check_attributes(untouched.chain(update.attributes()))?;
+                let fields = &mut self.fields;
                 let at_ms = *at_ms;
                 if let Some(name) = update.name() {
                     stamp(&mut fields.name, at_ms, name.to_owned(), |_, new| new);
@@ -213,14 +230,15 @@ impl Entry {
                 }
                 for (key, value) in update.attributes() {
                     let value = (!value.is_empty()).then(|| value.to_owned());
-                    let mut slot = fields.attributes.remove(key);
-                    stamp(&mut slot, at_ms, value, |_, new| new);
-                    if let Some(slot) = slot {
-                        fields.attributes.insert(key.to_owned(), slot);
+                    match fields.attributes.get_mut(key) {
+                        Some(old) => restamp(old, at_ms, value, |_, new| new),
+                        None => {
+                            fields
+                                .attributes
+                                .insert(key.to_owned(), Stamped { at_ms, value });
+                        }
                     }
                 }
-                limits.check_attributes(fields.attribute_pairs())?;
-                self.fields = fields;
             }
             Write::Revoke { cutoff, .. } => self.revoke(*cutoff),
             Write::Remove { cutoff, .. } => {
