@@ -181,8 +181,9 @@ impl Snapshot {
         }
         let hash = self.hash(room, identity);
         let shard = self.shard(hash);
-        let mut table = shard.load().table.clone();
-        let found = table
+        let found = shard
+            .load()
+            .table
             .find(hash, |entry| {
                 entry.room == room && entry.identity == identity
             })
@@ -193,7 +194,6 @@ impl Snapshot {
             None => {
                 // Drop what expired here and everywhere, so that the counts are of live entries.
                 self.sweep_locked(&mut writer, now_ms);
-                table = shard.load().table.clone();
                 if self.len() >= options.max_entries {
                     return Err(Refused::Full);
                 }
@@ -206,6 +206,8 @@ impl Snapshot {
         entry
             .record(write, &options.limits)
             .map_err(Refused::TooLarge)?;
+        // The shard's table as it is now (the sweep may have changed it), copied to write.
+        let mut table = shard.load().table.clone();
         self.install(&mut writer, &mut table, hash, entry);
         shard.store(Arc::new(Shard::new(table, self.retention_ms)));
         Ok(())
