@@ -313,15 +313,19 @@ impl LiveKitConfig {
         &self,
         options: StateOptions,
     ) -> Result<ParticipantState, ConfigError> {
-        #[cfg(feature = "redis")]
-        return self
-            .participant_state_with(options, crate::state::RedisOptions::new())
-            .await;
-        #[cfg(not(feature = "redis"))]
+        // Not a call of `participant_state_with`: one async layer more takes the future past
+        // rustc's default query depth in the caller's crate (this doc test showed it).
+        let options = options.with_limits(self.limits);
         match &self.redis {
-            None => Ok(ParticipantState::in_memory(
-                options.with_limits(self.limits),
-            )),
+            None => Ok(ParticipantState::in_memory(options)),
+            #[cfg(feature = "redis")]
+            Some(redis) => {
+                let topology = redis.topology()?;
+                ParticipantState::redis_on(&topology, options, crate::state::RedisOptions::new())
+                    .await
+                    .map_err(ConfigError::state)
+            }
+            #[cfg(not(feature = "redis"))]
             Some(_) => Err(ConfigError::invalid(
                 "the config has a `redis:` block, and this build has no Redis support: enable \
                  tower-livekit-auth's `redis` feature",
